@@ -1,0 +1,197 @@
+"""The campaign file's typed model (DESIGN.md §4).
+
+Pure data: validation lives here as pydantic validators, the YAML reading and the
+line-numbered error messages live in ``flows.loader``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flows.cron import validate_cron
+
+# A text is a plain string or a mapping locale -> string.
+Text = str | dict[str, str]
+
+Key = str  # identifiers: letters, digits, '-', '_'
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo in a campaign file must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def resolve(text: Text | None, locale: str, fallback: str) -> str:
+    """The text in ``locale``, else in the campaign's first locale, else any."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    for loc in (locale, fallback):
+        if loc in text:
+            return text[loc]
+    return next(iter(text.values()), "")
+
+
+class ScaleOption(_Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: Text
+    points: float = Field(ge=0, le=100)
+    satisfied: bool = False
+
+
+class Dimension(_Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: Text
+    hint: Text | None = None
+
+
+class OpinionSpec(_Strict):
+    max_chars: int = Field(default=1000, ge=1, le=3500)
+    prompt: Text | None = None
+
+
+class Category(_Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: Text
+
+
+class Evaluee(_Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    name: Text
+    category: Key
+    kind: Literal["unit", "person"] = "unit"
+    # The unit whose staff rate this evaluee (``rates: own_unit``). A unit is its own
+    # unit unless told otherwise; a person needs one.
+    unit: Key | None = None
+    duties: Text | None = None
+    commitments: list[Text] = Field(default_factory=list)
+
+    @property
+    def own_unit(self) -> str | None:
+        if self.unit:
+            return self.unit
+        return self.key if self.kind == "unit" else None
+
+
+class RaterGroup(_Strict):
+    key: Key = Field(pattern=KEY_PATTERN)
+    label: Text
+    weight: float = Field(ge=0)
+    sample: int | None = Field(default=None, ge=1)
+    rates: Literal["all", "own_unit"] = "all"
+    open: bool = False
+
+
+class Scoring(_Strict):
+    daily_base: float = Field(default=20, ge=0)
+    deductions: dict[Key, float] = Field(default_factory=dict)
+    bonus: dict[Key, float] = Field(default_factory=dict)
+
+    @field_validator("deductions", "bonus")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, pts in v.items():
+            if pts < 0:
+                raise ValueError(f"points for '{k}' must not be negative (got {pts})")
+        return v
+
+
+class Schedule(_Strict):
+    reminders_after_hours: list[float] = Field(default_factory=list)
+    digest_cron: str | None = None
+
+    @field_validator("reminders_after_hours")
+    @classmethod
+    def _positive(cls, v: list[float]) -> list[float]:
+        if any(h <= 0 for h in v):
+            raise ValueError("reminder hours must be positive")
+        return sorted(v)
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            validate_cron(v)
+        return v
+
+
+class Rectification(_Strict):
+    deadline_days: int = Field(default=30, ge=1)
+    threshold: float = Field(default=0.8, ge=0, le=1)
+    max_rounds: int = Field(default=2, ge=1)
+
+
+class Campaign(_Strict):
+    id: Key = Field(pattern=KEY_PATTERN)
+    title: Text
+    timezone: str = "Asia/Shanghai"
+    locales: list[str] = Field(default_factory=lambda: ["zh", "en"], min_length=1)
+    opens: datetime
+    closes: datetime
+    sealed: bool = True
+    min_group_size: int = Field(default=5, ge=1)
+    scale: list[ScaleOption] = Field(min_length=2)
+    dont_know: Text = Field(default_factory=lambda: {"zh": "不了解", "en": "Don't know"})
+    dimensions: list[Dimension] = Field(min_length=1)
+    opinion: OpinionSpec = Field(default_factory=OpinionSpec)
+    categories: list[Category] = Field(min_length=1)
+    evaluees: list[Evaluee] = Field(min_length=1)
+    rater_groups: list[RaterGroup] = Field(min_length=1)
+    scoring: Scoring = Field(default_factory=Scoring)
+    schedule: Schedule = Field(default_factory=Schedule)
+    rectification: Rectification = Field(default_factory=Rectification)
+    organizers: list[int] = Field(default_factory=list)
+
+    # --- field checks -------------------------------------------------------------
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{v}' (use a name like Asia/Shanghai)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _localize_times(self) -> Campaign:
+        # Times in the file are wall-clock times of the campaign's time zone.
+        tz = ZoneInfo(self.timezone)
+        for name in ("opens", "closes"):
+            t = getattr(self, name)
+            if t.tzinfo is None:
+                object.__setattr__(self, name, t.replace(tzinfo=tz))
+        return self
+
+    # --- lookups --------------------------------------------------------------------
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+    def text(self, value: Text | None, locale: str) -> str:
+        return resolve(value, locale, self.default_locale)
+
+    def evaluee(self, key: str) -> Evaluee:
+        return next(e for e in self.evaluees if e.key == key)
+
+    def group(self, key: str) -> RaterGroup:
+        return next(g for g in self.rater_groups if g.key == key)
+
+    def evaluees_for(self, group_key: str, unit: str | None = None) -> list[Evaluee]:
+        """The evaluees a rater of ``group_key`` rates (only their own unit's for ``own_unit``)."""
+        if self.group(group_key).rates == "own_unit":
+            return [e for e in self.evaluees if e.own_unit == unit]
+        return list(self.evaluees)
+
+    @property
+    def units(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for e in self.evaluees:
+            if e.own_unit:
+                seen.setdefault(e.own_unit)
+        return list(seen)

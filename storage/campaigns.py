@@ -1,0 +1,116 @@
+"""Storing campaign definitions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, delete, func, select
+
+from flows.campaign import Campaign
+from storage.models import Ballot, CampaignRow, CategoryRow, EvalueeRow, Membership, RaterGroupRow
+
+
+class CampaignLocked(Exception):
+    """The campaign already has raters or ballots; its structure can no longer change."""
+
+
+class UnknownCampaign(LookupError):
+    pass
+
+
+def genesis_hash(campaign_id: str) -> str:
+    return hashlib.sha256(f"minping-genesis:{campaign_id}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    campaign_id: str
+    created: bool
+
+
+def _structure(c: Campaign) -> tuple:
+    return (
+        [e.key for e in c.evaluees],
+        [(e.own_unit, e.category) for e in c.evaluees],
+        [d.key for d in c.dimensions],
+        [s.key for s in c.scale],
+        [(g.key, g.rates, g.open) for g in c.rater_groups],
+    )
+
+
+def store_campaign(session: Session, campaign: Campaign, source: str) -> LoadResult:
+    """Insert or update a campaign. Once people have answered, only texts, dates,
+    weights and schedules may change: keys that ballots refer to may not."""
+    row = session.get(CampaignRow, campaign.id)
+    definition = campaign.model_dump(mode="json")
+    if row is not None:
+        old = Campaign.model_validate(row.definition)
+        started = session.exec(select(func.count()).select_from(Ballot).where(Ballot.campaign_id == campaign.id)).one()
+        started += session.exec(
+            select(func.count()).select_from(Membership).where(Membership.campaign_id == campaign.id)
+        ).one()
+        if started and _structure(old) != _structure(campaign):
+            raise CampaignLocked(
+                f"campaign '{campaign.id}' already has raters; its evaluees, dimensions, scale and "
+                "rater groups can no longer change (texts, dates, weights and the schedule can)"
+            )
+        if row.closed:
+            raise CampaignLocked(f"campaign '{campaign.id}' is closed and can no longer change")
+        for table in (CategoryRow, EvalueeRow, RaterGroupRow):
+            session.exec(delete(table).where(col(table.campaign_id) == campaign.id))
+        row.title, row.definition, row.source = campaign.title, definition, source
+        row.opens, row.closes, row.sealed = campaign.opens, campaign.closes, campaign.sealed
+        created = False
+    else:
+        row = CampaignRow(
+            id=campaign.id, title=campaign.title, definition=definition, source=source,
+            opens=campaign.opens, closes=campaign.closes, sealed=campaign.sealed,
+            chain_head=genesis_hash(campaign.id),
+        )
+        created = True
+    session.add(row)
+    session.flush()
+    for i, c in enumerate(campaign.categories):
+        session.add(CategoryRow(campaign_id=campaign.id, key=c.key, label=c.label, position=i))
+    for i, e in enumerate(campaign.evaluees):
+        session.add(EvalueeRow(campaign_id=campaign.id, key=e.key, category_key=e.category, kind=e.kind,
+                               unit=e.own_unit, name=e.name, position=i))
+    for i, g in enumerate(campaign.rater_groups):
+        session.add(RaterGroupRow(campaign_id=campaign.id, key=g.key, label=g.label, weight=g.weight,
+                                  sample=g.sample, open=g.open, rates=g.rates, position=i))
+    return LoadResult(campaign.id, created)
+
+
+def get_campaign(session: Session, campaign_id: str) -> Campaign:
+    row = session.get(CampaignRow, campaign_id)
+    if row is None:
+        raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
+    return Campaign.model_validate(row.definition)
+
+
+def get_row(session: Session, campaign_id: str) -> CampaignRow:
+    row = session.get(CampaignRow, campaign_id)
+    if row is None:
+        raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
+    return row
+
+
+def list_campaigns(session: Session) -> list[CampaignRow]:
+    return list(session.exec(select(CampaignRow).order_by(CampaignRow.opens)))
+
+
+def phase(row: CampaignRow, now: datetime | None = None) -> str:
+    """upcoming | open | closed."""
+    now = now or datetime.now(UTC)
+    if row.closed or now >= _aware(row.closes):
+        return "closed"
+    if now < _aware(row.opens):
+        return "upcoming"
+    return "open"
+
+
+def _aware(t: datetime) -> datetime:
+    # SQLite returns naive datetimes (stored as UTC).
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

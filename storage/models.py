@@ -1,0 +1,143 @@
+"""Tables. Schema changes go through ``storage/migrations`` (alembic).
+
+Secret ballot: ``ballot``, ``answer`` and ``opinion`` carry no person id, chat id or
+timestamp; the person's ``membership`` keeps only ``submitted``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, **kw))
+
+
+class CampaignRow(SQLModel, table=True):
+    __tablename__ = "campaign"
+    id: str = Field(primary_key=True, max_length=40)
+    title: dict | str = Field(sa_column=Column(JSON, nullable=False))
+    definition: dict = Field(sa_column=Column(JSON, nullable=False))  # Campaign.model_dump(mode="json")
+    source: str  # the YAML as loaded, for the record
+    opens: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closes: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sealed: bool = True
+    closed: bool = False  # set by `minping close`
+    chain_head: str  # hash of the last ballot (or the genesis hash)
+    chain_count: int = 0
+    loaded_at: datetime = _ts()
+
+
+class CategoryRow(SQLModel, table=True):
+    __tablename__ = "category"
+    campaign_id: str = Field(foreign_key="campaign.id", primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=40)
+    label: dict | str = Field(sa_column=Column(JSON, nullable=False))
+    position: int
+
+
+class EvalueeRow(SQLModel, table=True):
+    __tablename__ = "evaluee"
+    campaign_id: str = Field(foreign_key="campaign.id", primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=40)
+    category_key: str = Field(max_length=40)
+    kind: str = Field(max_length=10)
+    unit: str | None = Field(default=None, max_length=40)
+    name: dict | str = Field(sa_column=Column(JSON, nullable=False))
+    position: int
+
+
+class RaterGroupRow(SQLModel, table=True):
+    __tablename__ = "rater_group"
+    campaign_id: str = Field(foreign_key="campaign.id", primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=40)
+    label: dict | str = Field(sa_column=Column(JSON, nullable=False))
+    weight: float
+    sample: int | None = None
+    open: bool = False
+    rates: str = Field(default="all", max_length=10)
+    position: int
+
+
+class Person(SQLModel, table=True):
+    """Someone who talked to the bot. No names are stored: the chat id is enough."""
+
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    locale: str = Field(default="zh", max_length=8)
+    # active | unreachable (blocked the bot) | stopped (/stop)
+    status: str = Field(default="active", max_length=12)
+    current_campaign: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _ts()
+
+
+class Membership(SQLModel, table=True):
+    """A person in a campaign's rater group. At most one group per campaign."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("campaign_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", max_length=40, index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    group_key: str = Field(max_length=40)
+    unit: str | None = Field(default=None, max_length=40)  # for own_unit groups
+    # enrolled | drawn | invited | started | submitted | opted_out
+    status: str = Field(default="enrolled", max_length=12)
+    submitted: bool = False  # the only trace a ballot leaves on its rater
+    enrolled_at: datetime = _ts()
+
+
+class Conversation(SQLModel, table=True):
+    """A person's conversation state per campaign and flow: survives restarts."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("person_id", "campaign_id", "flow"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    campaign_id: str = Field(foreign_key="campaign.id", max_length=40)
+    flow: str = Field(max_length=20)
+    state: dict = Field(sa_column=Column(JSON, nullable=False))
+    # Adapter bookkeeping (card key -> Telegram message id); not business state.
+    cards: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class Ballot(SQLModel, table=True):
+    """A sealed submission: random id, rater group, place in the hash chain. No person."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (UniqueConstraint("campaign_id", "seq"),)
+    id: str = Field(primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", max_length=40, index=True)
+    group_key: str = Field(max_length=40)
+    seq: int  # position in the campaign's chain, 1-based
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Answer(SQLModel, table=True):
+    __tablename__ = "answer"
+    __table_args__ = (Index("ix_answer_ballot", "ballot_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: str = Field(foreign_key="ballot.id", max_length=32)
+    evaluee_key: str = Field(max_length=40)
+    dimension_key: str = Field(max_length=40)
+    option_key: str | None = Field(default=None, max_length=40)  # None = 不了解
+
+
+class Opinion(SQLModel, table=True):
+    __tablename__ = "opinion"
+    __table_args__ = (Index("ix_opinion_ballot", "ballot_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: str = Field(foreign_key="ballot.id", max_length=32)
+    evaluee_key: str = Field(max_length=40)
+    text: str

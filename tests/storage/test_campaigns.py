@@ -1,0 +1,66 @@
+"""Storing campaign definitions and changing them safely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from flows.campaign import Campaign
+from storage import campaigns, people
+from storage.db import session_scope
+from storage.models import EvalueeRow
+
+from tests.factories import campaign_data
+
+pytestmark = pytest.mark.postgres
+
+
+def test_store_and_read_back(engine, campaign):
+    with session_scope(engine) as s:
+        assert campaigns.store_campaign(s, campaign, "yaml").created
+    with session_scope(engine) as s:
+        again = campaigns.get_campaign(s, campaign.id)
+        assert again == campaign
+        assert [e.key for e in s.exec(select(EvalueeRow).order_by(EvalueeRow.position))] == ["transport", "water"]
+
+
+def test_reload_updates_texts_before_anyone_enrolled(engine, campaign):
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "v1")
+    changed = Campaign.model_validate(campaign_data(title={"zh": "新标题"}, evaluees=campaign_data()["evaluees"][:1]))
+    with session_scope(engine) as s:
+        assert not campaigns.store_campaign(s, changed, "v2").created
+    with session_scope(engine) as s:
+        assert campaigns.get_campaign(s, campaign.id).title == {"zh": "新标题"}
+        assert len(s.exec(select(EvalueeRow)).all()) == 1
+
+
+def test_structure_is_locked_once_raters_enrolled(engine, campaign):
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "v1")
+        people.enrol(s, campaign.id, people.get_or_create_person(s, 1), "recipients")
+    fewer = Campaign.model_validate(campaign_data(evaluees=campaign_data()["evaluees"][:1]))
+    with pytest.raises(campaigns.CampaignLocked, match="already has raters"):
+        with session_scope(engine) as s:
+            campaigns.store_campaign(s, fewer, "v2")
+    with session_scope(engine) as s:  # nothing was written
+        assert len(campaigns.get_campaign(s, campaign.id).evaluees) == 2
+
+
+def test_unknown_campaign_says_how_to_load_one(engine):
+    with session_scope(engine) as s, pytest.raises(campaigns.UnknownCampaign, match="minping campaign load"):
+        campaigns.get_campaign(s, "nope")
+
+
+def test_phase_follows_the_clock_and_close(engine, campaign):
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "v1")
+    with session_scope(engine) as s:
+        row = campaigns.get_row(s, campaign.id)
+        assert campaigns.phase(row, datetime(2025, 6, 1, tzinfo=UTC)) == "upcoming"
+        assert campaigns.phase(row, datetime(2027, 6, 1, tzinfo=UTC)) == "open"
+        assert campaigns.phase(row, datetime(2031, 6, 1, tzinfo=UTC)) == "closed"
+        row.closed = True
+        assert campaigns.phase(row, datetime(2027, 6, 1, tzinfo=UTC)) == "closed"
