@@ -141,3 +141,23 @@ class Opinion(SQLModel, table=True):
     ballot_id: str = Field(foreign_key="ballot.id", max_length=32)
     evaluee_key: str = Field(max_length=40)
     text: str
+
+
+class Link(SQLModel, table=True):
+    """A deep-link payload (``/start <token>``): opaque and unguessable."""
+
+    __tablename__ = "link"
+    token: str = Field(primary_key=True, max_length=40)
+    campaign_id: str = Field(foreign_key="campaign.id", max_length=40, index=True)
+    kind: str = Field(max_length=12)  # group
+    group_key: str | None = Field(default=None, max_length=40)
+    unit: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _ts()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled: a redelivered update has no second effect."""
+
+    __tablename__ = "processed_update"
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    handled_at: datetime = _ts()
