@@ -138,6 +138,32 @@ def demo(raters: int = typer.Option(300, min=1, max=100_000, help="How many simu
     run_demo(raters=raters, seed=seed, console=console)
 
 
+@app.command()
+def run() -> None:
+    """Run the bot (long polling) with the outbox sender and the scheduler, reading .env."""
+    import asyncio
+
+    from bot.runtime import BotRuntime, StartupError
+    from bot.service import Service
+
+    settings = get_settings()
+    engine = _engine()
+
+    async def serve() -> None:
+        runtime = BotRuntime(Service(engine), settings.bot_framework, settings.telegram_bot_token,
+                             settings.telegram_api_base)
+        async with runtime:
+            console.print(f"[green]running[/] @{runtime.username} on {settings.bot_framework}; Ctrl-C stops")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(serve())
+    except StartupError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

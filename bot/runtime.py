@@ -1,0 +1,99 @@
+"""Starting and stopping the bot on either framework, inside a running event loop.
+
+``minping run``, the demo and the end-to-end tests all use ``BotRuntime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Literal
+
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+
+Framework = Literal["aiogram", "ptb"]
+
+
+class StartupError(RuntimeError):
+    """The bot cannot start; the message says why in plain words."""
+
+
+class BotRuntime:
+    def __init__(self, service: Service, framework: Framework, token: str | None, api_base: str | None) -> None:
+        if not token:
+            raise StartupError("TELEGRAM_BOT_TOKEN is not set (put the token from @BotFather in .env)")
+        if framework not in ("aiogram", "ptb"):
+            raise StartupError(f"BOT_FRAMEWORK must be 'aiogram' or 'ptb', not '{framework}'")
+        self.service, self.framework, self.token = service, framework, token
+        self.api_base = api_base.rstrip("/") if api_base and "api.telegram.org" not in api_base else None
+        self.transport = None
+        self.username: str | None = None
+        self._task: asyncio.Task | None = None
+        self._app = None
+
+    async def start(self) -> None:
+        if self.framework == "aiogram":
+            await self._start_aiogram()
+        else:
+            await self._start_ptb()
+        log.info("bot @%s running on %s", self.username, self.framework)
+
+    async def stop(self) -> None:
+        if self.framework == "aiogram":
+            with contextlib.suppress(RuntimeError):
+                await self._dp.stop_polling()
+            if self._task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            await self._bot.session.close()
+        elif self._app is not None:
+            await self._app.updater.stop()
+            await self._app.stop()
+            await self._app.shutdown()
+
+    async def __aenter__(self) -> BotRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _unreachable(self, exc: Exception) -> StartupError:
+        where = self.api_base or "https://api.telegram.org"
+        return StartupError(f"cannot reach the Bot API at {where} with this token: {exc} "
+                            "(check TELEGRAM_API_BASE and TELEGRAM_BOT_TOKEN)")
+
+    async def _start_aiogram(self) -> None:
+        from bot.telegram import aiogram_app as a
+
+        self._bot = a.make_bot(self.token, self.api_base)
+        self.transport = a.AiogramTransport(self._bot)
+        self._dp = a.make_dispatcher(self.service, self.transport)
+        try:
+            me = await self._bot.get_me()
+            await a.set_commands(self._bot)
+        except Exception as exc:
+            await self._bot.session.close()
+            raise self._unreachable(exc) from exc
+        self.username = me.username
+        self._task = asyncio.create_task(self._dp.start_polling(
+            self._bot, allowed_updates=a.ALLOWED_UPDATES, handle_signals=False, close_bot_session=False,
+            polling_timeout=5,
+        ))
+
+    async def _start_ptb(self) -> None:
+        from bot.telegram import ptb_app as p
+
+        self._app = p.make_application(self.service, self.token, self.api_base)
+        self.transport = self._app.bot_data["transport"]
+        try:
+            await self._app.initialize()
+            await p.set_commands(self._app)
+        except Exception as exc:
+            raise self._unreachable(exc) from exc
+        self.username = self._app.bot.username
+        await self._app.start()
+        await self._app.updater.start_polling(allowed_updates=p.ALLOWED_UPDATES, poll_interval=0, timeout=5)

@@ -1,0 +1,155 @@
+"""aiogram 3 adapter (the default runtime): updates -> ``Incoming`` -> service -> Bot API.
+
+Handlers are a few lines: every rule lives in ``flows/`` and ``bot/service.py``.
+``service`` and ``transport`` reach the handlers by parameter name (dispatcher data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from aiogram.types import Message as TgMessage
+
+from bot.service import Incoming, Service
+from bot.telegram import commands
+from bot.telegram.delivery import deliver
+from bot.telegram.transport import Keyboard, SendError, Transient, classify
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(token: str, api_base: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=b.label, callback_data=b.action) for b in row] for row in buttons
+    ])
+
+
+class AiogramTransport:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def _call(self, coro):  # noqa: ANN001, ANN202
+        try:
+            return await coro
+        except TelegramRetryAfter as exc:
+            raise classify(429, exc.message, exc.retry_after) from exc
+        except TelegramNetworkError as exc:
+            raise Transient(str(exc)) from exc
+        except TelegramAPIError as exc:
+            status = {"TelegramForbiddenError": 403, "TelegramBadRequest": 400, "TelegramNotFound": 404,
+                      "TelegramUnauthorizedError": 401, "TelegramConflictError": 409}.get(type(exc).__name__)
+            raise classify(status, exc.message) from exc
+
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard = ()) -> int:
+        m = await self._call(self.bot.send_message(chat_id, text, reply_markup=_markup(buttons)))
+        return m.message_id
+
+    async def edit_message(self, chat_id: int, message_id: int, text: str, buttons: Keyboard = ()) -> None:
+        await self._call(self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id,
+                                                    reply_markup=_markup(buttons)))
+
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        await self._call(self.bot.answer_callback_query(callback_id, text=text))
+
+    async def send_photo(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
+        m = await self._call(self.bot.send_photo(chat_id, BufferedInputFile(data, filename), caption=caption or None))
+        return m.message_id
+
+    async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
+        m = await self._call(self.bot.send_document(chat_id, BufferedInputFile(data, filename),
+                                                    caption=caption or None))
+        return m.message_id
+
+
+async def _handle(service: Service, transport: AiogramTransport, inc: Incoming) -> None:
+    reply = await asyncio.to_thread(service.handle, inc)
+    await deliver(service, transport, inc.chat_id, reply)
+
+
+def _lang(message: TgMessage | CallbackQuery) -> str | None:
+    return message.from_user.language_code if message.from_user else None
+
+
+router = Router(name="rater")
+
+
+@router.message(CommandStart())
+async def on_start(message: TgMessage, command: CommandObject, event_update: Update,
+                   service: Service, transport: AiogramTransport) -> None:
+    await _handle(service, transport, Incoming(message.chat.id, "start", event_update.update_id,
+                                               text=command.args or "", language_code=_lang(message)))
+
+
+@router.message(Command(*commands.NAMES))
+async def on_command(message: TgMessage, command: CommandObject, event_update: Update,
+                     service: Service, transport: AiogramTransport) -> None:
+    await _handle(service, transport, Incoming(message.chat.id, "command", event_update.update_id,
+                                               command=command.command.lower(), language_code=_lang(message)))
+
+
+@router.message(F.text)
+async def on_text(message: TgMessage, event_update: Update, service: Service, transport: AiogramTransport) -> None:
+    text = message.text or ""
+    if text.startswith("/"):  # an unknown command is not an opinion
+        inc = Incoming(message.chat.id, "command", event_update.update_id, command="help")
+    else:
+        inc = Incoming(message.chat.id, "text", event_update.update_id, text=text, language_code=_lang(message))
+    await _handle(service, transport, inc)
+
+
+@router.message()
+async def on_other(message: TgMessage, event_update: Update, service: Service, transport: AiogramTransport) -> None:
+    # Stickers, photos, voice, documents …
+    await _handle(service, transport, Incoming(message.chat.id, "media", event_update.update_id,
+                                               language_code=_lang(message)))
+
+
+@router.callback_query()
+async def on_tap(query: CallbackQuery, event_update: Update, service: Service, transport: AiogramTransport) -> None:
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    inc = Incoming(chat_id, "tap", event_update.update_id, data=query.data or "", language_code=_lang(query))
+    reply = await asyncio.to_thread(service.handle, inc)
+    try:  # always stop the spinner, first
+        await transport.answer_callback(query.id, reply.toast)
+    except SendError as exc:
+        log.debug("answerCallbackQuery failed: %s", exc)
+    await deliver(service, transport, chat_id, reply)
+
+
+def make_dispatcher(service: Service, transport: AiogramTransport) -> Dispatcher:
+    dp = Dispatcher(service=service, transport=transport)
+    dp.include_routers(router)
+    return dp
+
+
+async def set_commands(bot: Bot) -> None:
+    for locale, listing in commands.LISTINGS.items():
+        items = [BotCommand(command=c, description=d) for c, d in listing]
+        await bot.set_my_commands(items, language_code=locale)
+        if locale == commands.DEFAULT:
+            await bot.set_my_commands(items)
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
