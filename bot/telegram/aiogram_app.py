@@ -92,24 +92,18 @@ def _lang(message: TgMessage | CallbackQuery) -> str | None:
     return message.from_user.language_code if message.from_user else None
 
 
-router = Router(name="rater")
-
-
-@router.message(CommandStart())
 async def on_start(message: TgMessage, command: CommandObject, event_update: Update,
                    service: Service, transport: AiogramTransport) -> None:
     await _handle(service, transport, Incoming(message.chat.id, "start", event_update.update_id,
                                                text=command.args or "", language_code=_lang(message)))
 
 
-@router.message(Command(*commands.NAMES))
 async def on_command(message: TgMessage, command: CommandObject, event_update: Update,
                      service: Service, transport: AiogramTransport) -> None:
     await _handle(service, transport, Incoming(message.chat.id, "command", event_update.update_id,
                                                command=command.command.lower(), language_code=_lang(message)))
 
 
-@router.message(F.text)
 async def on_text(message: TgMessage, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     text = message.text or ""
     if text.startswith("/"):  # an unknown command is not an opinion
@@ -119,14 +113,12 @@ async def on_text(message: TgMessage, event_update: Update, service: Service, tr
     await _handle(service, transport, inc)
 
 
-@router.message()
 async def on_other(message: TgMessage, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     # Stickers, photos, voice, documents …
     await _handle(service, transport, Incoming(message.chat.id, "media", event_update.update_id,
                                                language_code=_lang(message)))
 
 
-@router.callback_query()
 async def on_tap(query: CallbackQuery, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     chat_id = query.message.chat.id if query.message else query.from_user.id
     inc = Incoming(chat_id, "tap", event_update.update_id, data=query.data or "", language_code=_lang(query))
@@ -138,9 +130,20 @@ async def on_tap(query: CallbackQuery, event_update: Update, service: Service, t
     await deliver(service, transport, chat_id, reply)
 
 
+def make_router() -> Router:
+    """The rater's router; a new one per dispatcher (aiogram routers attach once)."""
+    router = Router(name="rater")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_command, Command(*commands.NAMES))
+    router.message.register(on_text, F.text)
+    router.message.register(on_other)
+    router.callback_query.register(on_tap)
+    return router
+
+
 def make_dispatcher(service: Service, transport: AiogramTransport) -> Dispatcher:
     dp = Dispatcher(service=service, transport=transport)
-    dp.include_routers(router)
+    dp.include_routers(make_router())
     return dp
 
 

@@ -1,14 +1,37 @@
-"""Showing a service reply in a chat: cards are edited in place, the rest is sent."""
+"""Showing a service reply in a chat: cards are edited in place, the rest is sent.
+
+Direct replies to a person's own action go out at once (DESIGN.md §5); when Telegram
+answers 429 the reply waits ``retry_after`` and tries again, a few times at most.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.service import Reply, Service
-from bot.telegram.transport import Blocked, MessageGone, NotModified, Transport
+from bot.telegram.transport import Blocked, MessageGone, NotModified, RetryAfter, Transient, Transport
 
 log = logging.getLogger(__name__)
+
+ATTEMPTS = 4
+MAX_WAIT = 30.0  # a direct reply waits at most this long for flood control
+
+
+async def _patiently(call: Callable[[], Awaitable]):  # noqa: ANN202
+    for attempt in range(ATTEMPTS):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if attempt == ATTEMPTS - 1 or exc.retry_after > MAX_WAIT:
+                raise
+            await asyncio.sleep(exc.retry_after)
+        except Transient:
+            if attempt == ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 async def deliver(service: Service, transport: Transport, chat_id: int, reply: Reply) -> None:
@@ -18,18 +41,21 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
             known = reply.cards.get(m.card) if m.card else None
             if known is not None:
                 try:
-                    await transport.edit_message(chat_id, known, m.text, m.buttons)
+                    await _patiently(lambda m=m, known=known: transport.edit_message(chat_id, known, m.text, m.buttons))
                     continue
                 except NotModified:
                     continue
                 except MessageGone:
                     pass  # deleted by the person: show it anew
-            message_id = await transport.send_message(chat_id, m.text, m.buttons)
+            message_id = await _patiently(lambda m=m: transport.send_message(chat_id, m.text, m.buttons))
             if m.card:
                 sent[m.card] = message_id
                 reply.cards[m.card] = message_id
     except Blocked:
         await asyncio.to_thread(service.mark_unreachable, chat_id)
+    except (RetryAfter, Transient) as exc:
+        # The person's state is saved; /resume shows the card again.
+        log.warning("reply not delivered after %d attempts: %s", ATTEMPTS, exc)
     finally:
         if sent and reply.campaign_id:
             await asyncio.to_thread(service.remember_cards, chat_id, reply.campaign_id, sent)

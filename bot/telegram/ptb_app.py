@@ -34,6 +34,16 @@ def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
                                  for row in buttons])
 
 
+def _seconds(exc: RetryAfter) -> float:
+    # PTB 22 is moving retry_after from int to timedelta; accept both without warnings.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ra = exc.retry_after
+    return ra.total_seconds() if hasattr(ra, "total_seconds") else float(ra)
+
+
 class PTBTransport:
     def __init__(self, bot) -> None:  # noqa: ANN001
         self.bot = bot
@@ -42,8 +52,7 @@ class PTBTransport:
         try:
             return await coro
         except RetryAfter as exc:
-            ra = exc.retry_after
-            raise classify(429, str(exc), ra.total_seconds() if hasattr(ra, "total_seconds") else ra) from exc
+            raise classify(429, str(exc), _seconds(exc)) from exc
         except Forbidden as exc:
             raise classify(403, exc.message) from exc
         except BadRequest as exc:

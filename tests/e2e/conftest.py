@@ -1,0 +1,47 @@
+"""End-to-end fixtures: the real bot (aiogram or python-telegram-bot) talking HTTP to
+the local Bot API server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.devserver import BotAPIServer
+from bot.runtime import BotRuntime
+from bot.service import Service
+from flows.campaign import Campaign
+from storage import campaigns, links
+from storage.db import session_scope
+from tests.factories import campaign_data
+
+TOKEN = "4242:test-token"
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+def framework(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def api_server():
+    with BotAPIServer(token=TOKEN) as srv:
+        yield srv
+
+
+@pytest.fixture
+def loaded(engine):
+    """The small test campaign, stored, with the recipients' enrolment token."""
+    campaign = Campaign.model_validate(campaign_data())
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "")
+        token = links.group_link(s, campaign.id, "recipients").token
+    return campaign, token
+
+
+@pytest.fixture
+async def running_bot(engine, api_server, framework, loaded):
+    runtime = BotRuntime(Service(engine), framework, TOKEN, api_server.base_url)
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
