@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +15,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# SQLite has one writer at a time. Threads of this process queue on a lock instead of on
+# SQLite's busy handler, whose back-off sleeps (up to 100 ms) would stall the bot.
+_SQLITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -35,6 +40,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _sqlite_pragmas(engine)
+        _SQLITE_LOCKS[engine] = threading.RLock()
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
@@ -84,7 +90,7 @@ def _is_connection_error(exc: Exception) -> bool:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed on success, rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _SQLITE_LOCKS.get(engine) or nullcontext(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
