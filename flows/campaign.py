@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from flows.cron import validate_cron
 
@@ -146,7 +153,8 @@ class Campaign(_Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     schedule: Schedule = Field(default_factory=Schedule)
     rectification: Rectification = Field(default_factory=Rectification)
-    organizers: list[int] = Field(default_factory=list)
+    # Telegram chat ids: whole numbers (negative for group chats); "123" or 1.0 is refused.
+    organizers: list[StrictInt] = Field(default_factory=list)
 
     # --- field checks -------------------------------------------------------------
     @field_validator("timezone")
