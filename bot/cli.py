@@ -130,12 +130,17 @@ def links(campaign_id: str = typer.Argument(..., help="Campaign id."),
 
 @app.command()
 def demo(raters: int = typer.Option(300, min=1, max=100_000, help="How many simulated raters."),
-         seed: int = typer.Option(2026, help="Random seed (same seed, same demo).")) -> None:
-    """Run a whole sample campaign on a fresh SQLite file under var/demo/."""
+         seed: int = typer.Option(2026, help="Random seed (same seed, same demo)."),
+         framework: str = typer.Option("aiogram", help="aiogram or ptb."),
+         telegram_limits: bool = typer.Option(False, help="Enforce Telegram's flood limits (slower).")) -> None:
+    """Run a whole sample campaign on a fresh SQLite file under var/demo/, with simulated
+    raters talking to the real bot through a local Bot API server."""
     from bot.demo import run_demo
 
+    if framework not in ("aiogram", "ptb"):
+        _fail("--framework must be aiogram or ptb")
     logging.basicConfig(level=logging.WARNING)
-    run_demo(raters=raters, seed=seed, console=console)
+    run_demo(raters=raters, seed=seed, console=console, framework=framework, limits=telegram_limits)
 
 
 @app.command()

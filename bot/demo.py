@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from rich.table import Table
 from bot.persona import Persona
 from bot.service import Incoming, Service
 from flows.campaign import Campaign
+from flows.i18n import t
 from flows.loader import load_campaign
 from reports.satisfaction import satisfaction_table
 from storage import campaigns, links
@@ -22,6 +24,8 @@ from storage.db import make_engine, migrate, session_scope
 from storage.status import group_progress
 
 DEMO_DIR = Path("var/demo")
+DEMO_TOKEN = "2026:minping-demo"
+TIMEOUT = 30.0  # seconds a simulated rater waits for the bot before the demo fails
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "county-2026.yaml"
 
 
@@ -96,15 +100,69 @@ def simulate(service: Service, campaign: Campaign, tokens: dict[str, list[str]],
     return submitted, abandoned
 
 
-def run_demo(raters: int = 300, seed: int = 2026, console: Console | None = None) -> DemoResult:
+async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, list[str]], raters: int,  # noqa: ANN001
+                               seed: int, concurrency: int = 40, progress=None, task=None) -> tuple[int, int]:  # noqa: ANN001
+    """Like ``simulate``, but each persona is a Telegram user of the local Bot API server:
+    it reads the cards the bot sent and taps their buttons over HTTP."""
+    rng = random.Random(seed)
+    groups = [g.key for g in campaign.rater_groups]
+    weights = [max(g.sample or raters // 5, 1) for g in campaign.rater_groups]
+    plans = [(10_000 + n, random.Random(rng.random()), rng.choice(tokens[rng.choices(groups, weights)[0]]))
+             for n in range(raters)]
+    thanks = t("q.thanks", "zh")
+    gate = asyncio.Semaphore(concurrency)
+    tally = {"submitted": 0, "abandoned": 0}
+
+    def screen_or_thanks(m) -> bool:  # noqa: ANN001
+        return bool(m.buttons) or thanks in (m.text or "")
+
+    async def one(chat_id: int, prng: random.Random, token: str) -> None:
+        async with gate:
+            persona = Persona(campaign, prng)
+            u = server.user(chat_id, f"评议人{chat_id}", language_code="zh")
+            u.send(f"/start {token}")
+            screen = await u.wait_for_async(lambda m: bool(m.buttons), TIMEOUT, new=True)
+            while True:
+                decision = persona.decide(screen.text or "", screen.labels)
+                if decision.leave:
+                    tally["abandoned"] += 1
+                    break
+                if decision.text is not None:
+                    u.send(decision.text)
+                else:
+                    u.tap(decision.tap, message_id=screen.message_id)
+                screen = await u.wait_for_async(screen_or_thanks, TIMEOUT, new=True)
+                if not screen.buttons:
+                    tally["submitted"] += 1
+                    break
+            if progress is not None:
+                progress.advance(task)
+
+    await asyncio.gather(*(one(*plan) for plan in plans))
+    return tally["submitted"], tally["abandoned"]
+
+
+async def _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, task):  # noqa: ANN001
+    from bot.devserver import BotAPIServer
+    from bot.runtime import BotRuntime
+
+    with BotAPIServer(token=DEMO_TOKEN, rate_limit=limits) as server:
+        async with BotRuntime(Service(engine), framework, DEMO_TOKEN, server.base_url):
+            return await simulate_in_telegram(server, campaign, tokens, raters, seed, progress=progress, task=task)
+
+
+def run_demo(raters: int = 300, seed: int = 2026, console: Console | None = None,
+             framework: str = "aiogram", limits: bool = False) -> DemoResult:
     console = console or Console()
     engine, campaign, tokens, db = prepare()
-    console.print(f"[bold]minping demo[/]: {campaign.text(campaign.title, 'zh')} — {raters} simulated raters")
-    service = Service(engine)
+    console.print(f"[bold]minping demo[/]: {campaign.text(campaign.title, 'zh')} — {raters} simulated raters "
+                  f"in Telegram ({framework} over HTTP, local Bot API server"
+                  f"{', Telegram flood limits on' if limits else ', flood limits off for speed'})")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("raters answering", total=raters)
-        submitted, abandoned = simulate(service, campaign, tokens, raters, seed, progress, task)
+        submitted, abandoned = asyncio.run(
+            _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, task))
     with session_scope(engine) as s:
         console.print(status_table(campaign, group_progress(s, campaign)))
         console.print(satisfaction_view(campaign, satisfaction_table(s, campaign)))

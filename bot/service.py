@@ -8,11 +8,13 @@ messages to send. Nothing here logs who answered what.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +29,7 @@ from storage.db import session_scope
 from storage.models import Membership, Person
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 QUESTIONNAIRE = "questionnaire"
 MAX_TEXT = 20_000  # longer texts are cut before they reach a flow (Telegram sends ≤ 4096)
@@ -62,6 +65,23 @@ class Service:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine = engine
         self.clock = clock
+        # SQLite takes one writer at a time: one database thread avoids lock convoys.
+        workers = 1 if engine.dialect.name == "sqlite" else 8
+        self._db = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minping-db")
+        self._campaigns: dict[str, tuple[dict, Campaign]] = {}
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run a (blocking) service call on the database thread(s) from async code."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    def campaign(self, s: Session, campaign_id: str) -> Campaign:
+        """The campaign model, parsed once per stored definition."""
+        row = campaigns.get_row(s, campaign_id)
+        cached = self._campaigns.get(campaign_id)
+        if cached is None or cached[0] is not row.definition and cached[0] != row.definition:
+            cached = (row.definition, Campaign.model_validate(row.definition))
+            self._campaigns[campaign_id] = cached
+        return cached[1]
 
     # --- entry points -------------------------------------------------------------
     def handle(self, inc: Incoming) -> Reply:
@@ -118,7 +138,7 @@ class Service:
         if link is None or link.kind != "group":
             return Reply([chat.say("chat.bad_link", person.locale)])
         row = campaigns.get_row(s, link.campaign_id)
-        campaign = campaigns.get_campaign(s, link.campaign_id)
+        campaign = self.campaign(s, link.campaign_id)
         if (notice := self._phase_notice(campaign, row, person.locale)) is not None:
             return Reply([notice])
         try:
@@ -168,7 +188,7 @@ class Service:
         member = self._membership(s, person)
         reply = Reply([chat.say("chat.lang_set", locale)], toast=None)
         if member and not member.submitted and member.status != "opted_out":
-            campaign = campaigns.get_campaign(s, member.campaign_id)
+            campaign = self.campaign(s, member.campaign_id)
             if conversations.load(s, person.id, campaign.id, QUESTIONNAIRE) is not None:
                 step = self._step(s, person, member, campaign, q.SetLocale(locale))
                 step.messages[:0] = reply.messages
@@ -181,7 +201,7 @@ class Service:
             if inc.kind == "tap":
                 return Reply(toast=chat.t("chat.stale", person.locale))
             return Reply([chat.say("chat.no_campaign", person.locale)])
-        campaign = campaigns.get_campaign(s, member.campaign_id)
+        campaign = self.campaign(s, member.campaign_id)
         if member.submitted:
             if inc.kind == "tap":
                 return Reply(toast=chat.t("chat.done", person.locale))
@@ -227,7 +247,7 @@ class Service:
         return people.membership(s, person.current_campaign, person.id)
 
     def _current(self, s: Session, person: Person) -> Campaign | None:
-        return campaigns.get_campaign(s, person.current_campaign) if person.current_campaign else None
+        return self.campaign(s, person.current_campaign) if person.current_campaign else None
 
     def _phase_notice(self, campaign: Campaign, row, locale: str) -> Message | None:  # noqa: ANN001
         ph = campaigns.phase(row, self.clock())

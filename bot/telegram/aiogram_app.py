@@ -84,7 +84,7 @@ class AiogramTransport:
 
 
 async def _handle(service: Service, transport: AiogramTransport, inc: Incoming) -> None:
-    reply = await asyncio.to_thread(service.handle, inc)
+    reply = await service.run(service.handle, inc)
     await deliver(service, transport, inc.chat_id, reply)
 
 
@@ -122,7 +122,7 @@ async def on_other(message: TgMessage, event_update: Update, service: Service, t
 async def on_tap(query: CallbackQuery, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     chat_id = query.message.chat.id if query.message else query.from_user.id
     inc = Incoming(chat_id, "tap", event_update.update_id, data=query.data or "", language_code=_lang(query))
-    reply = await asyncio.to_thread(service.handle, inc)
+    reply = await service.run(service.handle, inc)
     try:  # always stop the spinner, first
         await transport.answer_callback(query.id, reply.toast)
     except SendError as exc:

@@ -52,10 +52,10 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
                 sent[m.card] = message_id
                 reply.cards[m.card] = message_id
     except Blocked:
-        await asyncio.to_thread(service.mark_unreachable, chat_id)
+        await service.run(service.mark_unreachable, chat_id)
     except (RetryAfter, Transient) as exc:
         # The person's state is saved; /resume shows the card again.
         log.warning("reply not delivered after %d attempts: %s", ATTEMPTS, exc)
     finally:
         if sent and reply.campaign_id:
-            await asyncio.to_thread(service.remember_cards, chat_id, reply.campaign_id, sent)
+            await service.run(service.remember_cards, chat_id, reply.campaign_id, sent)

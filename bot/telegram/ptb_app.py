@@ -92,7 +92,7 @@ def _lang(update: Update) -> str | None:
 
 async def _handle(context: ContextTypes.DEFAULT_TYPE, inc: Incoming) -> None:
     service: Service = context.bot_data["service"]
-    reply = await asyncio.to_thread(service.handle, inc)
+    reply = await service.run(service.handle, inc)
     await deliver(service, context.bot_data["transport"], inc.chat_id, reply)
 
 
@@ -125,7 +125,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     service: Service = context.bot_data["service"]
     transport: PTBTransport = context.bot_data["transport"]
     inc = Incoming(chat_id, "tap", update.update_id, data=query.data or "", language_code=_lang(update))
-    reply = await asyncio.to_thread(service.handle, inc)
+    reply = await service.run(service.handle, inc)
     try:  # always stop the spinner, first
         await transport.answer_callback(query.id, reply.toast)
     except SendError as exc:
