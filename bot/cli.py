@@ -143,6 +143,15 @@ def demo(raters: int = typer.Option(300, min=1, max=100_000, help="How many simu
     run_demo(raters=raters, seed=seed, console=console, framework=framework, limits=telegram_limits)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def devserver(ctx: typer.Context) -> None:
+    """Run the local Telegram Bot API server with an interactive prompt to act as users
+    (options: --port 8081 --token 123:ABC --no-rate-limit)."""
+    from bot.devserver.cli import main as devserver_main
+
+    raise typer.Exit(devserver_main(ctx.args))
+
+
 @app.command()
 def run() -> None:
     """Run the bot (long polling) with the outbox sender and the scheduler, reading .env."""

@@ -101,7 +101,7 @@ def simulate(service: Service, campaign: Campaign, tokens: dict[str, list[str]],
 
 
 async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, list[str]], raters: int,  # noqa: ANN001
-                               seed: int, concurrency: int = 40, progress=None, task=None) -> tuple[int, int]:  # noqa: ANN001
+                               seed: int, concurrency: int = 16, progress=None, task=None) -> tuple[int, int]:  # noqa: ANN001
     """Like ``simulate``, but each persona is a Telegram user of the local Bot API server:
     it reads the cards the bot sent and taps their buttons over HTTP."""
     rng = random.Random(seed)

@@ -1,0 +1,59 @@
+"""The ``minping`` command line as an organizer uses it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.settings import get_settings
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_load_then_status_shows_phase_and_groups(cli):
+    result = cli.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "loaded" in result.output and "county-2026" in result.output
+    again = cli.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")])
+    assert "updated" in again.output
+    status = cli.invoke(app, ["status", "county-2026"])
+    assert status.exit_code == 0
+    assert "服务对象" in status.output and "upcoming" in status.output
+
+
+def test_broken_file_exits_nonzero_and_writes_nothing(cli, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    text = (EXAMPLES / "county-2026.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("category: gov", "category: govt", 1), encoding="utf-8")
+    result = cli.invoke(app, ["campaign", "load", str(broken)])
+    assert result.exit_code == 1
+    assert "broken.yaml, line" in result.output and "govt" in result.output
+    status = cli.invoke(app, ["status"])
+    assert "No campaigns yet" in status.output
+
+
+def test_unknown_campaign_is_a_clear_error(cli):
+    result = cli.invoke(app, ["status", "nope"])
+    assert result.exit_code == 1 and "no campaign 'nope'" in result.output
+
+
+def test_links_print_one_deep_link_per_group_and_unit(cli):
+    cli.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")])
+    result = cli.invoke(app, ["links", "county-2026", "--bot-username", "county_bot"])
+    lines = [line for line in result.output.splitlines() if "https://t.me/county_bot?start=" in line]
+    # recipients, deputies, public, and staff once per unit (four bureaus)
+    assert len(lines) == 3 + 4
+    assert len({line.rsplit("=", 1)[1] for line in lines}) == len(lines)
