@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,7 +102,8 @@ def simulate(service: Service, campaign: Campaign, tokens: dict[str, list[str]],
 
 
 async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, list[str]], raters: int,  # noqa: ANN001
-                               seed: int, concurrency: int = 16, progress=None, task=None) -> tuple[int, int]:  # noqa: ANN001
+                               seed: int, concurrency: int = 16, progress=None, task=None,  # noqa: ANN001
+                               latencies: list[float] | None = None) -> tuple[int, int]:
     """Like ``simulate``, but each persona is a Telegram user of the local Bot API server:
     it reads the cards the bot sent and taps their buttons over HTTP."""
     rng = random.Random(seed)
@@ -127,11 +129,14 @@ async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, lis
                 if decision.leave:
                     tally["abandoned"] += 1
                     break
+                began = time.perf_counter()
                 if decision.text is not None:
                     u.send(decision.text)
                 else:
                     u.tap(decision.tap, message_id=screen.message_id)
                 screen = await u.wait_for_async(screen_or_thanks, TIMEOUT, new=True)
+                if latencies is not None:
+                    latencies.append(time.perf_counter() - began)
                 if not screen.buttons:
                     tally["submitted"] += 1
                     break
