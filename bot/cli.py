@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.settings import get_settings
 
@@ -29,13 +30,14 @@ def _engine():
     try:
         migrate(engine)
     except DatabaseUnavailable as exc:
-        err.print(f"[red]error:[/] {exc}\nCheck DATABASE_URL in .env (see .env.example).")
+        err.print(f"[red]error:[/] {escape(str(exc))}\nCheck DATABASE_URL in .env (see .env.example).")
         raise typer.Exit(2) from None
     return engine
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/] {message}")
+    # Messages quote the organizer's own text: never let rich read it as markup.
+    err.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -173,31 +173,23 @@ def _read_yaml(text: str, filename: str) -> tuple[CommentedMap, list[Problem]]:
                 )
             ],
         )
-    yaml = YAML(typ="rt")
     duplicates: list[Problem] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. a reused anchor: harmless, not for organizers
-            root = yaml.load(text)
-    except DuplicateKeyError:
-        # Report every repeated key with its path, then go on with the rest of the file.
-        duplicates = _duplicate_keys(text)
-        yaml = YAML(typ="rt")
-        yaml.allow_duplicate_keys = True
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            root = yaml.load(text)
+        try:
+            root = _yaml_load(text, allow_duplicate_keys=False)
+        except DuplicateKeyError:
+            # Report every repeated key with its path, then go on with the rest of the file.
+            duplicates = _duplicate_keys(text)
+            root = _yaml_load(text, allow_duplicate_keys=True)
+    except ConstructorError as e:
+        if e.problem and e.problem.startswith(_CANNOT_READ) and e.problem_mark:
+            mark = e.problem_mark
+            raise CampaignFileError(
+                filename, [Problem(mark.line + 1, _path_of_node_at(text, mark), e.problem)]
+            ) from None
+        raise CampaignFileError(filename, [_syntax_problem(e)]) from None
     except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        problem = (e.problem or e.context or "syntax error").strip()
-        msg = f"YAML syntax error: {problem}"
-        if e.context and e.context_mark and mark and e.context_mark.line != mark.line:
-            msg += f" ({e.context.strip()} at line {e.context_mark.line + 1})"
-        for needle, hint in _SYNTAX_HINTS.items():
-            if needle in problem or (e.context and needle in e.context):
-                msg += f" — {hint}"
-                break
-        raise CampaignFileError(filename, [Problem(mark.line + 1 if mark else None, "", msg)]) from None
+        raise CampaignFileError(filename, [_syntax_problem(e)]) from None
     except YAMLError as e:
         raise CampaignFileError(filename, [Problem(None, "", f"YAML syntax error: {e}")]) from None
 
@@ -221,41 +213,102 @@ def _read_yaml(text: str, filename: str) -> tuple[CommentedMap, list[Problem]]:
     return root, duplicates
 
 
+class _Constructor(RoundTripConstructor):
+    """Turns a value YAML cannot build (``2026-02-30``, ``!!int x``) into an error that
+    carries its line, instead of a bare ValueError."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
+            value = node.value if isinstance(node, ScalarNode) else node.tag
+            raise ConstructorError(
+                None, None, f"{_CANNOT_READ} '{value}' ({e})", node.start_mark
+            ) from None
+
+
+def _syntax_problem(e: MarkedYAMLError) -> Problem:
+    mark = e.problem_mark or e.context_mark
+    problem = (e.problem or e.context or "syntax error").strip()
+    msg = f"YAML syntax error: {problem}"
+    if e.context and e.context_mark and mark and e.context_mark.line != mark.line:
+        msg += f" ({e.context.strip()} at line {e.context_mark.line + 1})"
+    for needle, hint in _SYNTAX_HINTS.items():
+        if needle in problem or (e.context and needle in e.context):
+            msg += f" — {hint}"
+            break
+    return Problem(mark.line + 1 if mark else None, "", msg)
+
+
+_CANNOT_READ = "cannot read the value"
+
+
+def _yaml_load(text: str, *, allow_duplicate_keys: bool) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    yaml.allow_duplicate_keys = allow_duplicate_keys
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. a reused anchor: harmless, not for organizers
+        return yaml.load(text)
+
+
+def _compose(text: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return YAML(typ="rt").compose(text)
+
+
+def _walk(node: Any, parts: list[str | int], seen: set[int]) -> Iterator[tuple[Any, list]]:
+    """Every node of a composed YAML graph with its path (aliases visited once)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    yield node, parts
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value != "<<":
+                yield from _walk(v, [*parts, k.value], seen)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _walk(item, [*parts, i], seen)
+
+
 def _duplicate_keys(text: str) -> list[Problem]:
     """Keys given twice in one mapping, found on the composed node graph (which, unlike
     the loader, keeps every occurrence)."""
     out: list[Problem] = []
-    visited: set[int] = set()
-
-    def walk(node: Any, parts: list[str | int]) -> None:
-        if id(node) in visited:  # an alias: already looked at
-            return
-        visited.add(id(node))
-        if isinstance(node, MappingNode):
-            first: dict[str, int] = {}
-            for k, v in node.value:
-                if isinstance(k, ScalarNode) and k.value != "<<":
-                    line = k.start_mark.line + 1
-                    if k.value in first:
-                        out.append(
-                            Problem(
-                                line,
-                                _path([*parts, k.value]),
-                                f"key '{k.value}' appears twice in this mapping (first at "
-                                f"line {first[k.value]}); each key may be given once",
-                            )
-                        )
-                    else:
-                        first[k.value] = line
-                    walk(v, [*parts, k.value])
-        elif isinstance(node, SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, [*parts, i])
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        walk(YAML(typ="rt").compose(text), [])
+    for node, parts in _walk(_compose(text), [], set()):
+        if not isinstance(node, MappingNode):
+            continue
+        first: dict[str, int] = {}
+        for k, _ in node.value:
+            if not isinstance(k, ScalarNode) or k.value == "<<":
+                continue
+            line = k.start_mark.line + 1
+            if k.value in first:
+                out.append(
+                    Problem(
+                        line,
+                        _path([*parts, k.value]),
+                        f"key '{k.value}' appears twice in this mapping (first at line "
+                        f"{first[k.value]}); each key may be given once",
+                    )
+                )
+            else:
+                first[k.value] = line
     return out
+
+
+def _path_of_node_at(text: str, mark: Any) -> str:
+    """The field path of the value that starts at ``mark`` (for a value YAML cannot build)."""
+    try:
+        for node, parts in _walk(_compose(text), [], set()):
+            m = node.start_mark
+            if (m.line, m.column) == (mark.line, mark.column):
+                return _path(parts)
+    except YAMLError:
+        pass
+    return ""
 
 
 def _plain_key(key: Any) -> Any:
@@ -495,7 +548,7 @@ def _message(err: dict, loc: Loc) -> str:
             f"(got {_show(got)})"
         )
     if typ == "list_type":
-        return f"must be a list: one '- item' per line, or [a, b] (got {_show(got)})"
+        return f"must be a list, one '- item' per line (got {_show(got)})"
     if typ in ("dict_type", "model_type", "model_attributes_type"):
         return f"must be a mapping of 'key: value' lines (got {_show(got)})"
     if typ == "value_error":
@@ -529,7 +582,10 @@ def _unwrap(t: Any, el: str | int | None) -> Any:
         origin = typing.get_origin(t)
         if origin in (typing.Union, types.UnionType):
             models = [a for a in typing.get_args(t) if a is not type(None)]
-            t = next((a for a in models if isinstance(a, type) and issubclass(a, BaseModel)), models[0])
+            t = next(
+                (a for a in models if isinstance(a, type) and issubclass(a, BaseModel)),
+                models[0],
+            )
             continue
         if origin is typing.Annotated:
             t = typing.get_args(t)[0]
@@ -690,7 +746,8 @@ def _consistency(data: dict, where: _Locator) -> list[Problem]:
                 "many raters to draw), or 'open: true' if anyone may join without a draw",
             )
     weights = [_number(g.get("weight")) for _, g in groups]
-    if groups and all(w is not None and w >= 0 for w in weights) and sum(weights) == 0:  # type: ignore[arg-type]
+    valid = [w for w in weights if w is not None and w >= 0]
+    if groups and len(valid) == len(weights) and sum(valid) == 0:
         add(
             ("rater_groups",),
             "the rater groups' weights add up to 0: at least one group needs a weight above 0",

@@ -139,8 +139,8 @@ def test_duplicate_yaml_mapping_key_is_reported_with_its_line_and_path():
     dup, cron = info.value.problems  # the rest of the file is still checked
     assert (dup.line, dup.field) == (line_of(text, "weight: 20"), "rater_groups[2].weight")
     assert dup.message == (
-        f"key 'weight' appears twice in this mapping (first at line {line_of(text, 'weight: 15')}); "
-        "each key may be given once"
+        "key 'weight' appears twice in this mapping "
+        f"(first at line {line_of(text, 'weight: 15')}); each key may be given once"
     )
     assert cron.field == "schedule.digest_cron"
 
@@ -237,7 +237,7 @@ def test_text_missing_the_fallback_locale_is_an_error():
 
 
 def test_open_group_with_a_sample_is_a_contradiction():
-    text = mutate("    weight: 10\n    open: true\n", "    weight: 10\n    open: true\n    sample: 50\n")
+    text = mutate("    open: true\n", "    open: true\n    sample: 50\n")
     p, _ = only_problem(text)
     assert (p.line, p.field) == (line_of(text, "sample: 50"), "rater_groups[3].sample")
     assert "rater group 'public' is open" in p.message and "remove 'sample'" in p.message
@@ -308,6 +308,13 @@ def test_number_and_date_messages():
     assert problems["opens"].line == 5
 
 
+def test_impossible_date_names_line_and_field():
+    text = mutate("opens: 2026-12-01T09:00", "opens: 2026-02-30")
+    p, _ = only_problem(text)
+    assert (p.line, p.field) == (5, "opens")
+    assert p.message == "cannot read the value '2026-02-30' (day is out of range for month)"
+
+
 def test_text_of_the_wrong_shape():
     text = mutate("title: {zh: 测试评议, en: Test review}", "title: [测试评议]")
     p, _ = only_problem(text)
@@ -338,9 +345,13 @@ def test_all_problems_are_reported_together_in_line_order():
     ]
     lines = str(err).splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith(f"{FILE}, line {line_of(text, 'category: govt')}, evaluees[1].category:")
-    assert lines[1].startswith(f"{FILE}, line {line_of(text, 'weight: -1')}, rater_groups[2].weight:")
-    assert lines[2].startswith(f"{FILE}, line {line_of(text, 'digest_cron')}, schedule.digest_cron:")
+    expected = [
+        (line_of(text, "category: govt"), "evaluees[1].category"),
+        (line_of(text, "weight: -1"), "rater_groups[2].weight"),
+        (line_of(text, "digest_cron"), "schedule.digest_cron"),
+    ]
+    for line, (n, field) in zip(lines, expected, strict=True):
+        assert line.startswith(f"{FILE}, line {n}, {field}: ")
 
 
 # --- the file itself ---------------------------------------------------------------------
