@@ -161,3 +161,38 @@ class ProcessedUpdate(SQLModel, table=True):
     __tablename__ = "processed_update"
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     handled_at: datetime = _ts()
+
+
+from sqlalchemy import LargeBinary, String, Text  # noqa: E402  (appended with the outbox table)
+
+
+class Outbox(SQLModel, table=True):
+    """A proactive message waiting to be sent (``storage/outbox.py``, ``bot/sender.py``).
+
+    Written in the same transaction as the change that causes it; drained by the sender.
+    status: pending | claimed | sending | sent | failed | unreachable.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_chat_id", "chat_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=20)  # invitation | reminder | digest | feedback | notice …
+    text: str = Field(sa_column=Column(Text, nullable=False))  # Telegram HTML
+    buttons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [[[label, action], …], …]
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    filename: str | None = Field(default=None, max_length=120)
+    attachment_kind: str | None = Field(default=None, max_length=10)  # photo | document
+    dedupe_key: str | None = Field(default=None, sa_column=Column(String(200), nullable=True, unique=True))
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0  # finished attempts that count (a 429 does not)
+    parts_sent: int = 0  # an attachment plus a separate text: parts already delivered
+    not_before: datetime = _ts()
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()

@@ -1,0 +1,279 @@
+"""The transactional outbox: proactive messages (invitations, reminders, digests,
+feedback, notices) are written here in the same transaction as the change that causes
+them, and ``bot/sender.py`` drains the table within Telegram's limits.
+
+Life of a row::
+
+    pending --claim--> claimed --mark_sending--> sending --> sent
+       ^                  |                         |------> failed       (bad request, or too many transient errors)
+       |                  |                         |------> unreachable  (403: blocked; the person too)
+       +-- recover -------+                         +------> pending      (retry_later: 429 or transient error)
+       +-- recover (lease expired) -----------------+
+
+* ``enqueue`` runs inside the caller's transaction: the message exists iff the change
+  that caused it committed. A ``dedupe_key`` makes enqueuing idempotent (one row per key).
+* ``claim`` takes due pending rows for one worker. Only the *head* of each chat's queue is
+  claimable (no earlier row of the chat is pending, claimed or sending), so messages to
+  one chat go out in id order even across retries and several senders, and a chat that
+  must wait (``not_before`` in the future) never holds up the others. On PostgreSQL the
+  claim uses ``FOR UPDATE SKIP LOCKED``: concurrent senders never claim the same row. On
+  SQLite every transaction is ``BEGIN IMMEDIATE``, so claims are serialized anyway.
+* ``mark_sending`` is committed on its own, immediately before the row's single HTTP
+  call, and only succeeds if the row is still claimed by this worker.
+
+Delivery guarantee. A row is never sent twice in normal operation, nor after a restart
+for rows that were only *claimed*: ``recover`` silently returns them to ``pending``.
+The one at-least-once corner is a row in ``sending`` whose sender died between the HTTP
+call and recording its outcome: Telegram may or may not have delivered it, and we cannot
+ask. ``recover`` returns such rows to ``pending`` once their claim is older than the lease
+(the lease must exceed the HTTP timeout, so a live sender's call is never second-guessed).
+Because each row is marked ``sending`` in its own commit right before its call, at most
+the rows a crashed sender had in flight at that instant can be delivered twice; a
+message with an attachment and a separate text records the first part (``parts_sent``)
+before sending the second, so only the in-flight part can repeat.
+
+All times are UTC. Functions flush but never commit: the caller owns the transaction
+(``storage.db.session_scope``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from storage.models import Outbox, Person, utcnow
+
+STATUSES = ("pending", "claimed", "sending", "sent", "failed", "unreachable")
+# Rows that still hold their chat's place in the queue.
+ACTIVE = ("pending", "claimed", "sending")
+KINDS = ("invitation", "reminder", "digest", "feedback", "notice")
+ATTACHMENT_KINDS = ("photo", "document")
+ERROR_MAX = 200
+
+
+def _short(error: str | None) -> str | None:
+    if error is None:
+        return None
+    error = " ".join(str(error).split())
+    return error if len(error) <= ERROR_MAX else error[: ERROR_MAX - 1] + "…"
+
+
+def _run(session: Session, stmt: Any) -> Any:
+    # Bulk UPDATEs by id: nothing in the session needs synchronizing (and SQLite hands back
+    # naive datetimes, which Python-side evaluation could not compare with aware ones).
+    return session.execute(stmt, execution_options={"synchronize_session": False})
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def _id(row: Outbox | int) -> int:
+    return row.id if isinstance(row, Outbox) else row
+
+
+def _rows(buttons: Iterable[Any]) -> list[list[list[str]]]:
+    """Keyboard rows of ``flows.messages.Button`` or ``(label, action)`` pairs -> JSON."""
+    out: list[list[list[str]]] = []
+    for row in buttons or ():
+        cells: list[list[str]] = []
+        for b in row:
+            if hasattr(b, "label") and hasattr(b, "action"):
+                label, action = b.label, b.action
+            else:
+                label, action = b
+            cells.append([str(label), str(action)])
+        if cells:
+            out.append(cells)
+    return out
+
+
+def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Iterable[Any] = (),
+            attachment: bytes | None = None, filename: str | None = None,
+            attachment_kind: str | None = None, dedupe_key: str | None = None,
+            not_before: datetime | None = None) -> Outbox | None:
+    """Add a message to the outbox inside the caller's transaction.
+
+    Returns the new row, or None if a row with the same ``dedupe_key`` already exists.
+    """
+    if not kind:
+        raise ValueError("kind is required")
+    keyboard = _rows(buttons)
+    if attachment is not None:
+        attachment_kind = attachment_kind or "photo"
+        if attachment_kind not in ATTACHMENT_KINDS:
+            raise ValueError(f"attachment_kind must be one of {ATTACHMENT_KINDS}, got {attachment_kind!r}")
+        filename = filename or ("chart.png" if attachment_kind == "photo" else "document")
+        if keyboard and not text:
+            raise ValueError("buttons need a text to go with (Telegram sends them on the text message)")
+    elif not text:
+        raise ValueError("a message needs a text or an attachment")
+    else:
+        attachment_kind = filename = None
+    if dedupe_key is not None and session.exec(
+            select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)).first() is not None:
+        return None
+    row = Outbox(chat_id=chat_id, kind=kind, text=text or "", buttons=keyboard,
+                 attachment=attachment, filename=filename, attachment_kind=attachment_kind,
+                 dedupe_key=dedupe_key, not_before=not_before or utcnow())
+    if dedupe_key is None:
+        session.add(row)
+        session.flush()
+        return row
+    # A concurrent transaction may insert the same key between the check and the insert
+    # (PostgreSQL). A savepoint keeps the caller's transaction usable when that happens.
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def claim(session: Session, worker: str, limit: int, now: datetime | None = None) -> list[Outbox]:
+    """Claim up to ``limit`` due pending rows (heads of their chats' queues) for ``worker``."""
+    if limit <= 0:
+        return []
+    now = now or utcnow()
+    earlier = aliased(Outbox)
+    blocked = (select(earlier.id)
+               .where(earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id, earlier.status.in_(ACTIVE))
+               .exists())
+    stmt = (select(Outbox)
+            .where(Outbox.status == "pending", Outbox.not_before <= now, ~blocked)
+            .order_by(Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True))  # PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE)
+    rows = list(session.exec(stmt).all())
+    for row in rows:
+        row.status = "claimed"
+        row.claimed_by = worker
+        row.claimed_at = now
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def mark_sending(session: Session, row: Outbox | int, worker: str, now: datetime | None = None) -> bool:
+    """claimed -> sending, only if still claimed by ``worker``. Commit it on its own right
+    before the HTTP call. False: the row was taken back (``recover``); do not send it.
+    The claim time is refreshed: the lease counts from the start of sending."""
+    row_id = _id(row)
+    result = _run(session,
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == "claimed", Outbox.claimed_by == worker)
+        .values(status="sending", claimed_at=now or utcnow()))
+    return result.rowcount == 1
+
+
+def mark_part_sent(session: Session, row: Outbox | int, parts_sent: int) -> None:
+    """Record that the first part(s) of a two-part message were delivered."""
+    row_id = _id(row)
+    _run(session, update(Outbox).where(Outbox.id == row_id).values(parts_sent=parts_sent))
+
+
+def mark_sent(session: Session, row: Outbox | int, now: datetime | None = None) -> None:
+    row_id = _id(row)
+    _run(session, update(Outbox).where(Outbox.id == row_id)
+                    .values(status="sent", sent_at=now or utcnow(), error=None,
+                            attempts=Outbox.attempts + 1))
+
+
+def retry_later(session: Session, row: Outbox | int, not_before: datetime, error: str | None,
+                *, count_attempt: bool = True) -> None:
+    """Back to pending, due at ``not_before``. A 429 passes ``count_attempt=False``:
+    flood control is not the message's fault."""
+    row_id = _id(row)
+    values: dict[str, Any] = {"status": "pending", "not_before": not_before, "error": _short(error),
+                              "claimed_by": None, "claimed_at": None}
+    if count_attempt:
+        values["attempts"] = Outbox.attempts + 1
+    _run(session, update(Outbox).where(Outbox.id == row_id).values(**values))
+
+
+def mark_failed(session: Session, row: Outbox | int, error: str | None) -> None:
+    row_id = _id(row)
+    _run(session, update(Outbox).where(Outbox.id == row_id)
+                    .values(status="failed", error=_short(error), attempts=Outbox.attempts + 1))
+
+
+def mark_unreachable(session: Session, row: Outbox | int, error: str | None = None) -> int:
+    """403: the person blocked the bot. The row, the chat's other waiting rows and the
+    person (``Person.status``) become unreachable. Returns how many rows changed."""
+    row_id = _id(row)
+    chat_id = session.exec(select(Outbox.chat_id).where(Outbox.id == row_id)).one()
+    error = _short(error or "blocked")
+    _run(session, update(Outbox).where(Outbox.id == row_id)
+                    .values(status="unreachable", error=error, attempts=Outbox.attempts + 1))
+    others = _run(session,
+        update(Outbox)
+        .where(Outbox.chat_id == chat_id, Outbox.id != row_id, Outbox.status.in_(("pending", "claimed")))
+        .values(status="unreachable", error=error, claimed_by=None, claimed_at=None))
+    _run(session, update(Person).where(Person.chat_id == chat_id).values(status="unreachable"))
+    return 1 + (others.rowcount or 0)
+
+
+def release(session: Session, worker: str, row_ids: Sequence[int]) -> int:
+    """Give rows this worker claimed but did not start back to pending (clean shutdown)."""
+    if not row_ids:
+        return 0
+    result = _run(session,
+        update(Outbox)
+        .where(Outbox.id.in_(list(row_ids)), Outbox.status == "claimed", Outbox.claimed_by == worker)
+        .values(status="pending", claimed_by=None, claimed_at=None))
+    return result.rowcount or 0
+
+
+def recover(session: Session, lease_seconds: float, now: datetime | None = None,
+            *, claimed_grace: float = 0.0) -> dict[str, int]:
+    """After a crash: 'claimed' rows (never attempted) back to pending, silently; 'sending'
+    rows whose claim is older than the lease back to pending too (the at-least-once corner,
+    see the module docstring). ``claimed_grace`` spares claims younger than that many
+    seconds (a periodic recover next to live senders passes the lease)."""
+    now = now or utcnow()
+    claimed = _run(session,
+        update(Outbox)
+        .where(Outbox.status == "claimed",
+               or_(Outbox.claimed_at.is_(None), Outbox.claimed_at <= now - timedelta(seconds=claimed_grace)))
+        .values(status="pending", claimed_by=None, claimed_at=None)).rowcount or 0
+    sending = _run(session,
+        update(Outbox)
+        .where(Outbox.status == "sending",
+               or_(Outbox.claimed_at.is_(None), Outbox.claimed_at < now - timedelta(seconds=lease_seconds)))
+        .values(status="pending", claimed_by=None, claimed_at=None, error="recovered after a crash")
+    ).rowcount or 0
+    return {"claimed": claimed, "sending": sending}
+
+
+def outstanding(session: Session) -> tuple[int, datetime | None]:
+    """Pending rows a sender could eventually claim (their chat has no row claimed or being
+    sent by someone), and when the first of them falls due (the earliest ``not_before``
+    among the heads of the chats' queues)."""
+    busy = aliased(Outbox)
+    in_hand = (select(busy.id)
+               .where(busy.chat_id == Outbox.chat_id, busy.status.in_(("claimed", "sending")))
+               .exists())
+    n = session.execute(select(func.count(Outbox.id)).where(Outbox.status == "pending", ~in_hand)).scalar_one()
+    if not n:
+        return 0, None
+    earlier = aliased(Outbox)
+    behind = (select(earlier.id)
+              .where(earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id, earlier.status.in_(ACTIVE))
+              .exists())
+    first = session.execute(select(func.min(Outbox.not_before))
+                            .where(Outbox.status == "pending", ~behind)).scalar_one()
+    return int(n), _aware(first)
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Number of rows per status (every status present, zeros included)."""
+    out = dict.fromkeys(STATUSES, 0)
+    for status, n in session.execute(select(Outbox.status, func.count(Outbox.id)).group_by(Outbox.status)):
+        out[status] = int(n)
+    return out
