@@ -160,6 +160,7 @@ def run() -> None:
     import asyncio
 
     from bot.runtime import BotRuntime, StartupError
+    from bot.sender import Sender
     from bot.service import Service
 
     settings = get_settings()
@@ -169,8 +170,16 @@ def run() -> None:
         runtime = BotRuntime(Service(engine), settings.bot_framework, settings.telegram_bot_token,
                              settings.telegram_api_base)
         async with runtime:
+            # The outbox sender drains proactive messages (invitations, reminders,
+            # digests) within Telegram's limits, in the same process.
+            stop = asyncio.Event()
+            sender = asyncio.create_task(Sender(engine, runtime.transport).run(stop))
             console.print(f"[green]running[/] @{runtime.username} on {settings.bot_framework}; Ctrl-C stops")
-            await asyncio.Event().wait()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                stop.set()
+                await sender
 
     try:
         asyncio.run(serve())
