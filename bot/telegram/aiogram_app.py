@@ -6,7 +6,6 @@ Handlers are a few lines: every rule lives in ``flows/`` and ``bot/service.py``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -27,8 +26,8 @@ from aiogram.types import Message as TgMessage
 
 from bot.service import Incoming, Service
 from bot.telegram import commands
-from bot.telegram.delivery import deliver
-from bot.telegram.transport import Keyboard, SendError, Transient, classify
+from bot.telegram.delivery import handle
+from bot.telegram.transport import Keyboard, Transient, classify
 
 log = logging.getLogger(__name__)
 
@@ -83,24 +82,19 @@ class AiogramTransport:
         return m.message_id
 
 
-async def _handle(service: Service, transport: AiogramTransport, inc: Incoming) -> None:
-    reply = await service.run(service.handle, inc)
-    await deliver(service, transport, inc.chat_id, reply)
-
-
 def _lang(message: TgMessage | CallbackQuery) -> str | None:
     return message.from_user.language_code if message.from_user else None
 
 
 async def on_start(message: TgMessage, command: CommandObject, event_update: Update,
                    service: Service, transport: AiogramTransport) -> None:
-    await _handle(service, transport, Incoming(message.chat.id, "start", event_update.update_id,
+    await handle(service, transport, Incoming(message.chat.id, "start", event_update.update_id,
                                                text=command.args or "", language_code=_lang(message)))
 
 
 async def on_command(message: TgMessage, command: CommandObject, event_update: Update,
                      service: Service, transport: AiogramTransport) -> None:
-    await _handle(service, transport, Incoming(message.chat.id, "command", event_update.update_id,
+    await handle(service, transport, Incoming(message.chat.id, "command", event_update.update_id,
                                                command=command.command.lower(), language_code=_lang(message)))
 
 
@@ -110,24 +104,19 @@ async def on_text(message: TgMessage, event_update: Update, service: Service, tr
         inc = Incoming(message.chat.id, "command", event_update.update_id, command="help")
     else:
         inc = Incoming(message.chat.id, "text", event_update.update_id, text=text, language_code=_lang(message))
-    await _handle(service, transport, inc)
+    await handle(service, transport, inc)
 
 
 async def on_other(message: TgMessage, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     # Stickers, photos, voice, documents …
-    await _handle(service, transport, Incoming(message.chat.id, "media", event_update.update_id,
+    await handle(service, transport, Incoming(message.chat.id, "media", event_update.update_id,
                                                language_code=_lang(message)))
 
 
 async def on_tap(query: CallbackQuery, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     chat_id = query.message.chat.id if query.message else query.from_user.id
     inc = Incoming(chat_id, "tap", event_update.update_id, data=query.data or "", language_code=_lang(query))
-    reply = await service.run(service.handle, inc)
-    try:  # always stop the spinner, first
-        await transport.answer_callback(query.id, reply.toast)
-    except SendError as exc:
-        log.debug("answerCallbackQuery failed: %s", exc)
-    await deliver(service, transport, chat_id, reply)
+    await handle(service, transport, inc, callback_id=query.id)
 
 
 def make_router() -> Router:

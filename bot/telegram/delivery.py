@@ -10,8 +10,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.service import Reply, Service
-from bot.telegram.transport import Blocked, MessageGone, NotModified, RetryAfter, Transient, Transport
+from bot.service import Incoming, Reply, Service
+from bot.telegram.transport import Blocked, MessageGone, NotModified, RetryAfter, SendError, Transient, Transport
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +59,15 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
     finally:
         if sent and reply.campaign_id:
             await service.run(service.remember_cards, chat_id, reply.campaign_id, sent)
+
+
+async def handle(service: Service, transport: Transport, inc: Incoming, callback_id: str | None = None) -> None:
+    """Run one incoming event through the service and show the reply. A button press is
+    answered first (answerCallbackQuery), always, so the client's spinner stops."""
+    reply = await service.run(service.handle, inc)
+    if callback_id is not None:
+        try:
+            await transport.answer_callback(callback_id, reply.toast)
+        except SendError as exc:  # e.g. a redelivered query already answered
+            log.debug("answerCallbackQuery failed: %s", exc)
+    await deliver(service, transport, inc.chat_id, reply)

@@ -3,7 +3,6 @@ service; only the translation of updates and Bot API errors differs."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -21,8 +20,8 @@ from telegram.ext import (
 
 from bot.service import Incoming, Service
 from bot.telegram import commands
-from bot.telegram.delivery import deliver
-from bot.telegram.transport import Keyboard, SendError, Transient, classify
+from bot.telegram.delivery import handle
+from bot.telegram.transport import Keyboard, Transient, classify
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +89,8 @@ def _lang(update: Update) -> str | None:
     return user.language_code if user else None
 
 
-async def _handle(context: ContextTypes.DEFAULT_TYPE, inc: Incoming) -> None:
-    service: Service = context.bot_data["service"]
-    reply = await service.run(service.handle, inc)
-    await deliver(service, context.bot_data["transport"], inc.chat_id, reply)
+async def _handle(context: ContextTypes.DEFAULT_TYPE, inc: Incoming, callback_id: str | None = None) -> None:
+    await handle(context.bot_data["service"], context.bot_data["transport"], inc, callback_id)
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,15 +119,8 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id
-    service: Service = context.bot_data["service"]
-    transport: PTBTransport = context.bot_data["transport"]
     inc = Incoming(chat_id, "tap", update.update_id, data=query.data or "", language_code=_lang(update))
-    reply = await service.run(service.handle, inc)
-    try:  # always stop the spinner, first
-        await transport.answer_callback(query.id, reply.toast)
-    except SendError as exc:
-        log.debug("answerCallbackQuery failed: %s", exc)
-    await deliver(service, transport, chat_id, reply)
+    await _handle(context, inc, callback_id=query.id)
 
 
 def make_application(service: Service, token: str, api_base: str | None = None) -> Application:
