@@ -52,7 +52,7 @@ T = TypeVar("T")
 
 CAPTION_LIMIT = 1024  # Telegram's caption limit; a longer text goes as its own message
 CLAIM_GAP = 0.05  # at most ~20 claims a second while busy
-TELEGRAM_CHAT_WINDOW = 1.0  # a chat sent to less often than this cannot be over its own limit
+CHAT_LIMIT_WINDOW = 1.0  # a chat sent to less often than this cannot be over its own limit
 
 
 class _Bucket:
@@ -175,7 +175,7 @@ class Sender:
         while self._recent_429 and self._recent_429[0][0] < now - 1.0:
             self._recent_429.popleft()
         chats = {c for _, c in self._recent_429}
-        calm_chat = prev_call is None or now - prev_call >= TELEGRAM_CHAT_WINDOW
+        calm_chat = prev_call is None or now - prev_call >= CHAT_LIMIT_WINDOW
         if calm_chat or len(chats) >= 3:
             self._pause_until = max(self._pause_until, now + retry_after)
             self.stats["global_pauses"] += 1
