@@ -38,7 +38,8 @@ async def test_enrol_answer_back_submit_and_done(engine, api_server, running_bot
     card = u.last()
     await tap(u, "比较满意", card_with("交通局", "工作效能"))
     await tap(u, "← 上一题", card_with("交通局", "工作作风"))
-    await tap(u, "✓ 比较满意" if "✓ 比较满意" in u.last().labels else "满意", card_with("交通局", "工作效能"))
+    assert "✓ 比较满意" in u.last().labels  # the earlier answer is marked
+    await tap(u, "满意", card_with("交通局", "工作效能"))  # and changed
     await tap(u, "不了解", lambda m: "跳过" in m.labels)
     await say(u, "希望<b>缩短</b>办事时间 & 简化流程", card_with("水利局"))
     # The card was edited in place, not re-sent for every tap.
@@ -54,6 +55,7 @@ async def test_enrol_answer_back_submit_and_done(engine, api_server, running_bot
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Ballot)).one() == 1
         answers = {(a.evaluee_key, a.dimension_key): a.option_key for a in s.exec(select(Answer))}
+        assert answers[("transport", "style")] == "satisfied"  # changed after going back
         assert answers[("transport", "efficiency")] is None  # 不了解
         assert answers[("water", "efficiency")] == "basically"
         assert [o.text for o in s.exec(select(Opinion))] == ["希望<b>缩短</b>办事时间 & 简化流程"]

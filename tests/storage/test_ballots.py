@@ -70,9 +70,7 @@ def test_no_table_or_column_ties_a_ballot_to_a_person(engine, loaded):
             for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 flat = " ".join(str(v) for v in row)
                 assert ballot_id not in flat and "我的意见" not in flat, table
-        person_cols = conn.execute(text("SELECT * FROM ballot")).keys()
         assert "777000111" not in " ".join(str(v) for r in conn.execute(text("SELECT * FROM ballot")) for v in r)
-        assert list(person_cols)
 
 
 def test_a_rater_cannot_submit_twice(engine, loaded):
