@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.chat import Feature, default_features
 from flows import chat
 from flows import questionnaire as q
 from flows.campaign import Campaign
@@ -40,8 +41,8 @@ class Incoming:
     chat_id: int
     kind: Literal["start", "text", "tap", "command", "media"]
     update_id: int | None = None
-    text: str = ""  # message text; the payload for "start"
-    command: str = ""  # help | resume | lang | cancel | stop
+    text: str = ""  # message text; the payload for "start"; the arguments of a command
+    command: str = ""  # help | resume | lang | cancel | stop | a feature's command
     data: str = ""  # callback data of a tap
     language_code: str | None = None
 
@@ -62,9 +63,11 @@ def _locale(code: str | None) -> str:
 
 
 class Service:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 features: list[Feature] | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self.features = default_features() if features is None else features
         # SQLite takes one writer at a time: one database thread avoids lock convoys.
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self._db = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minping-db")
@@ -124,9 +127,18 @@ class Service:
         if inc.kind == "start":
             return self._start(s, person, inc.text.strip())
         if inc.kind == "command":
-            return self._command(s, person, inc.command)
-        if inc.kind == "tap" and (loc := chat.parse_language_action(inc.data)):
-            return self._set_locale(s, person, loc)
+            return self._command(s, person, inc)
+        if inc.kind == "tap":
+            if loc := chat.parse_language_action(inc.data):
+                return self._set_locale(s, person, loc)
+            for f in self.features:
+                handler = f.taps.get(inc.data[:1])
+                if handler is not None:
+                    return handler(self, s, person, inc) or Reply(toast=chat.t("chat.stale", person.locale))
+        if inc.kind == "text":
+            for f in self.features:
+                if f.text is not None and (reply := f.text(self, s, person, inc)) is not None:
+                    return reply
         return self._in_questionnaire(s, person, inc)
 
     def _start(self, s: Session, person: Person, payload: str) -> Reply:
@@ -135,20 +147,14 @@ class Service:
                 return self._in_questionnaire(s, person, Incoming(person.chat_id, "command", command="resume"))
             return Reply([chat.say("chat.help", person.locale), chat.say("chat.no_campaign", person.locale)])
         link = links.resolve(s, payload)
-        if link is None or link.kind != "group":
+        handler = next((f.links[link.kind] for f in self.features if link and link.kind in f.links), None)
+        if handler is None:
             return Reply([chat.say("chat.bad_link", person.locale)])
-        row = campaigns.get_row(s, link.campaign_id)
-        campaign = self.campaign(s, link.campaign_id)
-        if (notice := self._phase_notice(campaign, row, person.locale)) is not None:
-            return Reply([notice])
-        try:
-            member = people.enrol(s, campaign.id, person, link.group_key, unit=link.unit)
-        except people.AlreadyEnrolled as err:
-            label = campaign.text(campaign.group(err.group_key).label, person.locale)
-            return Reply([chat.say("chat.already_enrolled", person.locale, group=label)])
+        return handler(self, s, person, link)
+
+    def begin(self, s: Session, person: Person, member: Membership, campaign: Campaign) -> Reply:
+        """Show a (newly) enrolled rater the welcome and the questionnaire where they are."""
         person.current_campaign = campaign.id
-        if member.status == "opted_out":  # re-opening the link after /stop re-joins
-            member.status = "enrolled"
         s.add_all([person, member])
         if member.submitted:
             return Reply([chat.say("chat.done", person.locale)], campaign_id=campaign.id)
@@ -157,26 +163,19 @@ class Service:
         if conv is None:
             n = len(campaign.evaluees_for(member.group_key, member.unit))
             intro = [chat.welcome(campaign, person.locale, n)]
-        reply = self._step(s, person, member, campaign, q.Show())
+        reply = self._questionnaire(s, person, member, campaign, q.Show(), Incoming(person.chat_id, "start"))
         reply.messages[:0] = intro
         return reply
 
-    def _command(self, s: Session, person: Person, command: str) -> Reply:
+    def _command(self, s: Session, person: Person, inc: Incoming) -> Reply:
+        for f in self.features:
+            handler = f.commands.get(inc.command)
+            if handler is not None and (reply := handler(self, s, person, inc)) is not None:
+                return reply
+        command = inc.command
         if command == "lang":
             campaign = self._current(s, person)
             return Reply([chat.language_menu(campaign, person.locale)])
-        if command == "help":
-            return Reply([chat.say("chat.help", person.locale)])
-        if command == "stop":
-            member = self._membership(s, person)
-            if member is None or member.submitted:
-                return Reply([chat.say("chat.help", person.locale)])
-            member.status = "opted_out"
-            s.add(member)
-            conv = conversations.load(s, person.id, member.campaign_id, QUESTIONNAIRE)
-            if conv is not None:
-                s.delete(conv)
-            return Reply([chat.say("chat.stopped", person.locale)])
         event = {"resume": q.Show(), "cancel": q.Pause()}.get(command)
         if event is None:
             return Reply([chat.say("chat.help", person.locale)])
@@ -185,7 +184,7 @@ class Service:
     def _set_locale(self, s: Session, person: Person, locale: str) -> Reply:
         person.locale = locale
         s.add(person)
-        member = self._membership(s, person)
+        member = self.membership(s, person)
         reply = Reply([chat.say("chat.lang_set", locale)], toast=None)
         if member and not member.submitted and member.status != "opted_out":
             campaign = self.campaign(s, member.campaign_id)
@@ -196,7 +195,7 @@ class Service:
         return reply
 
     def _in_questionnaire(self, s: Session, person: Person, inc: Incoming, event: object | None = None) -> Reply:
-        member = self._membership(s, person)
+        member = self.membership(s, person)
         if member is None or member.status == "opted_out":
             if inc.kind == "tap":
                 return Reply(toast=chat.t("chat.stale", person.locale))
@@ -207,7 +206,7 @@ class Service:
                 return Reply(toast=chat.t("chat.done", person.locale))
             return Reply([chat.say("chat.done", person.locale)])
         row = campaigns.get_row(s, campaign.id)
-        if (notice := self._phase_notice(campaign, row, person.locale)) is not None:
+        if (notice := self.phase_notice(campaign, row, person.locale)) is not None:
             return Reply(toast=notice.text) if inc.kind == "tap" else Reply([notice])
         if event is None:
             if inc.kind == "tap":
@@ -215,9 +214,17 @@ class Service:
             elif inc.kind == "text":
                 event = q.Text(inc.text[:MAX_TEXT])
             else:  # stickers, photos, voice …
-                reply = self._step(s, person, member, campaign, q.Show())
-                reply.messages[:0] = [chat.say("chat.use_buttons_media", person.locale)]
+                reply = self._questionnaire(s, person, member, campaign, q.Show(), inc)
+                if reply.campaign_id:
+                    reply.messages[:0] = [chat.say("chat.use_buttons_media", person.locale)]
                 return reply
+        return self._questionnaire(s, person, member, campaign, event, inc)
+
+    def _questionnaire(self, s: Session, person: Person, member: Membership, campaign: Campaign,
+                       event: object, inc: Incoming) -> Reply:
+        for f in self.features:
+            if f.gate is not None and (refusal := f.gate(self, s, person, member, campaign, inc)) is not None:
+                return refusal
         return self._step(s, person, member, campaign, event)
 
     # --- the questionnaire step ---------------------------------------------------------
@@ -241,7 +248,7 @@ class Service:
         return reply
 
     # --- helpers ---------------------------------------------------------------------
-    def _membership(self, s: Session, person: Person) -> Membership | None:
+    def membership(self, s: Session, person: Person) -> Membership | None:
         if not person.current_campaign:
             return None
         return people.membership(s, person.current_campaign, person.id)
@@ -249,7 +256,7 @@ class Service:
     def _current(self, s: Session, person: Person) -> Campaign | None:
         return self.campaign(s, person.current_campaign) if person.current_campaign else None
 
-    def _phase_notice(self, campaign: Campaign, row, locale: str) -> Message | None:  # noqa: ANN001
+    def phase_notice(self, campaign: Campaign, row, locale: str) -> Message | None:  # noqa: ANN001
         ph = campaigns.phase(row, self.clock())
         title = campaign.text(campaign.title, locale)
         if ph == "upcoming":

@@ -149,9 +149,12 @@ class Link(SQLModel, table=True):
     __tablename__ = "link"
     token: str = Field(primary_key=True, max_length=40)
     campaign_id: str = Field(foreign_key="campaign.id", max_length=40, index=True)
-    kind: str = Field(max_length=12)  # group
+    kind: str = Field(max_length=12)  # group | code | service | organizer | evaluee
     group_key: str | None = Field(default=None, max_length=40)
     unit: str | None = Field(default=None, max_length=40)
+    evaluee_key: str | None = Field(default=None, max_length=40)
+    single_use: bool = False
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = _ts()
 
 
@@ -196,3 +199,23 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     error: str | None = Field(default=None, max_length=200)
     created_at: datetime = _ts()
+
+
+class JobFiring(SQLModel, table=True):
+    """A scheduled firing already done (``storage/schedule.py``): exactly once per
+    (job, key, firing time), across restarts and several processes."""
+
+    __tablename__ = "job_firing"
+    job: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=120)  # e.g. campaign id
+    firing: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    done_at: datetime = _ts()
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who runs the scheduler: exactly one process at a time holds the lease."""
+
+    __tablename__ = "scheduler_lease"
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=80)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

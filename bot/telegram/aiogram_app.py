@@ -13,7 +13,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
@@ -92,16 +92,12 @@ async def on_start(message: TgMessage, command: CommandObject, event_update: Upd
                                                text=command.args or "", language_code=_lang(message)))
 
 
-async def on_command(message: TgMessage, command: CommandObject, event_update: Update,
-                     service: Service, transport: AiogramTransport) -> None:
-    await handle(service, transport, Incoming(message.chat.id, "command", event_update.update_id,
-                                               command=command.command.lower(), language_code=_lang(message)))
-
-
 async def on_text(message: TgMessage, event_update: Update, service: Service, transport: AiogramTransport) -> None:
     text = message.text or ""
-    if text.startswith("/"):  # an unknown command is not an opinion
-        inc = Incoming(message.chat.id, "command", event_update.update_id, command="help")
+    if text.startswith("/"):  # a command, never an opinion; the service routes it by name
+        name, args = commands.parse(text)
+        inc = Incoming(message.chat.id, "command", event_update.update_id, command=name, text=args,
+                       language_code=_lang(message))
     else:
         inc = Incoming(message.chat.id, "text", event_update.update_id, text=text, language_code=_lang(message))
     await handle(service, transport, inc)
@@ -123,7 +119,6 @@ def make_router() -> Router:
     """The rater's router; a new one per dispatcher (aiogram routers attach once)."""
     router = Router(name="rater")
     router.message.register(on_start, CommandStart())
-    router.message.register(on_command, Command(*commands.NAMES))
     router.message.register(on_text, F.text)
     router.message.register(on_other)
     router.callback_query.register(on_tap)

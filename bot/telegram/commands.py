@@ -1,8 +1,13 @@
-"""The bot's command menu (setMyCommands), per language."""
+"""The bot's command menu (setMyCommands), per language, and command parsing."""
+
+import re
 
 from flows.i18n import register, t
 
+# The rater's menu. Other commands (organizer, evaluee) are answered but not listed:
+# the service routes any command name to the feature that owns it.
 NAMES = ("help", "resume", "lang", "cancel", "stop")
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?", re.S)
 DEFAULT = "zh"  # shown to clients whose language has no menu of its own
 
 register({
@@ -15,3 +20,11 @@ register({
 })
 
 LISTINGS = {loc: [(c, t(f"cmd.{c}", loc)) for c in ("start", *NAMES)] for loc in ("zh", "en")}
+
+
+def parse(text: str) -> tuple[str, str]:
+    """``"/Digest@minping_bot county-2026"`` -> ``("digest", "county-2026")``; junk -> help."""
+    m = _COMMAND.fullmatch(text.strip())
+    if m is None:
+        return "help", ""
+    return m.group(1).lower(), (m.group(2) or "").strip()

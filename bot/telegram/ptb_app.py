@@ -100,10 +100,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    name = (update.effective_message.text or "/help").split()[0][1:].split("@")[0].lower()
-    name = name if name in commands.NAMES else "help"
+    name, args = commands.parse(update.effective_message.text or "")
     await _handle(context, Incoming(update.effective_chat.id, "command", update.update_id, command=name,
-                                    language_code=_lang(update)))
+                                    text=args, language_code=_lang(update)))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

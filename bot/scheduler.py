@@ -1,0 +1,70 @@
+"""The scheduler: APScheduler ticks, every job does what is due, one process at a time.
+
+APScheduler (AsyncIOScheduler) fires a tick every ``tick_seconds``; each tick first takes
+the database lease (``storage/schedule.py``) so that with several workers exactly one
+runs the jobs, then runs every job of ``bot/jobs`` for the current time on a worker
+thread. Jobs compute their due work from the database, so a restart misses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from bot.jobs import Job, all_jobs
+from storage import schedule
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+LEASE = "scheduler"
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 tick_seconds: float = 30.0, jobs: dict[str, Job] | None = None, holder: str | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+        self.jobs = all_jobs() if jobs is None else jobs
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._aps: AsyncIOScheduler | None = None
+
+    def tick(self) -> dict[str, int]:
+        """Run every due job once, if this process holds the lease. Returns work done."""
+        now = self.clock()
+        with session_scope(self.engine) as s:
+            if not schedule.acquire_lease(s, LEASE, self.holder, now, timedelta(seconds=3 * self.tick_seconds + 30)):
+                return {}
+        done: dict[str, int] = {}
+        for name, job in self.jobs.items():
+            try:
+                done[name] = job(self.engine, now)
+            except Exception:  # one failing job must not stop the others
+                log.exception("scheduled job %s failed", name)
+        return done
+
+    async def _tick(self) -> None:
+        done = await asyncio.get_running_loop().run_in_executor(None, self.tick)
+        if any(done.values()):
+            log.info("scheduler tick: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
+
+    def start(self) -> None:
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._aps.add_job(self._tick, IntervalTrigger(seconds=self.tick_seconds), id="tick", coalesce=True,
+                          max_instances=1, next_run_time=datetime.now(UTC))
+        self._aps.start()
+
+    def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        with session_scope(self.engine) as s:
+            schedule.release_lease(s, LEASE, self.holder)
