@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from storage.models import Link
@@ -29,3 +31,28 @@ def resolve(session: Session, token: str) -> Link | None:
     if not token or len(token) > 40:
         return None
     return session.get(Link, token)
+
+
+def issue_codes(session: Session, campaign_id: str, kind: str, n: int, *, group_key: str | None = None,
+                unit: str | None = None, evaluee_key: str | None = None) -> list[Link]:
+    """``n`` new single-use codes of ``kind`` (code | organizer | evaluee), each a fresh
+    128-bit token; a code grants its holder one thing once (``redeem``)."""
+    codes = [Link(token=secrets.token_urlsafe(16), campaign_id=campaign_id, kind=kind, group_key=group_key,
+                  unit=unit, evaluee_key=evaluee_key, single_use=True) for _ in range(n)]
+    session.add_all(codes)
+    session.flush()
+    return codes
+
+
+def redeem(session: Session, link: Link, now: datetime) -> bool:
+    """Use up a single-use code; False if it was used already (also by a concurrent
+    redemption: the UPDATE is conditional). Reusable links always redeem."""
+    if not link.single_use:
+        return True
+    res = session.execute(
+        update(Link).where(Link.token == link.token, Link.used_at.is_(None)).values(used_at=now)
+    )
+    if res.rowcount:
+        session.refresh(link)
+        return True
+    return False
