@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 
 from flows.campaign import Campaign
+import flows.chat  # noqa: F401  (registers the enrolment texts)
 from flows.i18n import t
 
 OPINIONS = [
@@ -42,13 +43,17 @@ class Persona:
         self.scale = {campaign.text(o.label, locale): i for i, o in enumerate(campaign.scale)}
         self.dont_know = campaign.text(campaign.dont_know, locale)
         self.quality = {e.key: random.Random(e.key).uniform(0.6, 0.97) for e in campaign.evaluees}
-        self.labels = {k: t(k, locale) for k in ("q.back", "q.skip", "q.submit", "q.confirm", "q.keep_opinion")}
+        self.labels = {k: t(k, locale) for k in ("q.back", "q.skip", "q.submit", "q.confirm", "q.keep_opinion",
+                                                 "enrol.agree", "invite.start", "remind.continue")}
 
     def decide(self, text: str, labels: list[str]) -> Decision:
         self.steps += 1
         if self.abandons_after is not None and self.steps > self.abandons_after:
             return Decision(leave=True)
         rng = self.rng
+        for start in ("enrol.agree", "invite.start", "remind.continue"):  # consent; an invitation
+            if self.labels[start] in labels:
+                return Decision(tap=self.labels[start])
         if self.labels["q.confirm"] in labels:
             return Decision(tap=self.labels["q.confirm"])
         if self.labels["q.submit"] in labels:

@@ -93,6 +93,13 @@ class RaterGroup(_Strict):
     sample: int | None = Field(default=None, ge=1)
     rates: Literal["all", "own_unit"] = "all"
     open: bool = False
+    # How people join: a reusable link, or single-use codes handed to each person
+    # (`minping links --codes N`). Unset: codes for own-unit staff, else a link.
+    enrol_by: Literal["link", "codes"] | None = None
+
+    @property
+    def by_codes(self) -> bool:
+        return self.enrol_by == "codes" or (self.enrol_by is None and self.rates == "own_unit")
 
 
 class Scoring(_Strict):
@@ -112,6 +119,7 @@ class Scoring(_Strict):
 class Schedule(_Strict):
     reminders_after_hours: list[float] = Field(default_factory=list)
     digest_cron: str | None = None
+    invite_on_open: bool = False  # invite every drawn rater automatically once open
 
     @field_validator("reminders_after_hours")
     @classmethod
@@ -155,6 +163,9 @@ class Campaign(_Strict):
     rectification: Rectification = Field(default_factory=Rectification)
     # Telegram chat ids: whole numbers (negative for group chats); "123" or 1.0 is refused.
     organizers: list[StrictInt] = Field(default_factory=list)
+    # The group of service recipients rating one evaluee right after being served
+    # (after-service links). Unset: the first group that rates all evaluees.
+    service_group: Key | None = None
 
     # --- field checks -------------------------------------------------------------
     @field_validator("timezone")
@@ -176,7 +187,24 @@ class Campaign(_Strict):
                 object.__setattr__(self, name, t.replace(tzinfo=tz))
         return self
 
+    @model_validator(mode="after")
+    def _service_group(self) -> Campaign:
+        if self.service_group is not None:
+            g = next((g for g in self.rater_groups if g.key == self.service_group), None)
+            if g is None:
+                raise ValueError(f"service_group '{self.service_group}' is not a rater group")
+            if g.rates == "own_unit":
+                raise ValueError(f"service_group '{self.service_group}' rates only its own unit; "
+                                 "service recipients must be able to rate every evaluee")
+        return self
+
     # --- lookups --------------------------------------------------------------------
+    @property
+    def service_group_key(self) -> str | None:
+        if self.service_group:
+            return self.service_group
+        return next((g.key for g in self.rater_groups if g.rates == "all"), None)
+
     @property
     def default_locale(self) -> str:
         return self.locales[0]

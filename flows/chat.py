@@ -86,3 +86,117 @@ def language_menu(campaign: Campaign | None, locale: str) -> Message:
 
 def parse_language_action(action: str) -> str | None:
     return action[1:] if action.startswith("L") and action[1:] in LANGUAGE_NAMES else None
+
+
+# --- enrolment, the draw, invitations and reminders (issue 4) ---------------------------
+register({
+    "enrol.intro": {
+        "zh": "「{title}」\n您将以「{group}」的身份参加评议。\n{how}\n\n"
+              "匿名保护：您的聊天账号只用于给您发送评议表和提醒；提交后，评议表与您的身份分离，"
+              "只记录“已提交”。抽签名单只公布随机化名，不含姓名或账号。\n\n您同意参加吗？",
+        "en": "“{title}”\nYou will take part as “{group}”.\n{how}\n\n"
+              "Anonymity: your chat account is used only to send you the questionnaire and reminders; once you "
+              "submit, your answers are separated from your identity and only “has submitted” is kept. The draw "
+              "list publishes random pseudonyms only, never names or accounts.\n\nDo you agree to take part?",
+    },
+    "enrol.how_draw": {
+        "zh": "本层面的评议人由计算机从报名者中随机抽取，抽签过程公开、可验证。被抽中后，您会收到邀请。",
+        "en": "Raters of this group are drawn at random by computer from those who enrol; the draw is public "
+              "and verifiable. If you are drawn, you will receive an invitation.",
+    },
+    "enrol.how_open": {
+        "zh": "本层面不抽签：同意后即可开始评议。",
+        "en": "This group has no draw: you can start as soon as you agree.",
+    },
+    "enrol.how_service": {
+        "zh": "您将对刚刚为您服务的「{evaluee}」进行评价（一事一评）。",
+        "en": "You will rate “{evaluee}”, who just served you.",
+    },
+    "enrol.agree": {"zh": "同意参加", "en": "I agree"},
+    "enrol.decline": {"zh": "不同意", "en": "No, thanks"},
+    "enrol.declined": {
+        "zh": "好的，您没有加入本次评议，我们不会就此联系您。如改变主意，请重新打开链接。",
+        "en": "All right: you have not joined this evaluation and we will not contact you about it. "
+              "Open the link again if you change your mind.",
+    },
+    "enrol.pooled": {
+        "zh": "谢谢！您已报名「{group}」，进入抽签名单。如被抽中，我们会给您发送邀请。",
+        "en": "Thank you! You are enrolled as “{group}” and in the draw. If you are drawn, we will send you an invitation.",
+    },
+    "enrol.pool_frozen": {
+        "zh": "谢谢您的报名。「{group}」的抽签名单已经冻结，您未进入本次抽签，本次无需作答。",
+        "en": "Thank you for enrolling. The draw list of “{group}” is already frozen, so you are not in this "
+              "draw and need not answer this time.",
+    },
+    "enrol.wait_draw": {
+        "zh": "抽签尚未进行。如您被抽中，我们会给您发送邀请。",
+        "en": "The draw has not taken place yet. If you are drawn, we will send you an invitation.",
+    },
+    "enrol.not_drawn": {
+        "zh": "本次随机抽取中您未被抽中，无需作答。感谢您的参与！",
+        "en": "You were not drawn this time, so there is nothing to answer. Thank you for taking part!",
+    },
+    "enrol.code_used": {
+        "zh": "这个邀请码已经使用过。每个码只能使用一次；如有疑问，请联系组织者。",
+        "en": "This code has already been used. Each code works once only; please contact the organizers.",
+    },
+    "enrol.codes_only": {
+        "zh": "「{group}」只能凭组织者发放的个人邀请码加入。",
+        "en": "“{group}” can only be joined with a personal code from the organizers.",
+    },
+    "invite.text": {
+        "zh": "您被随机抽中，参加「{title}」的评议（{group}）。\n约需 {minutes} 分钟，评议是匿名的。"
+              "请在 {closes} 前完成。",
+        "en": "You have been drawn at random to take part in “{title}” ({group}).\nIt takes about {minutes} "
+              "minutes and is anonymous. Please finish before {closes}.",
+    },
+    "invite.start": {"zh": "开始评议", "en": "Start"},
+    "remind.text": {
+        "zh": "提醒：您还没有完成「{title}」的评议。请在 {closes} 前提交，谢谢！"
+              "\n（不想再收到提醒，请发送 /stop）",
+        "en": "Reminder: you have not finished “{title}” yet. Please submit before {closes}. Thank you!"
+              "\n(Send /stop to receive no more messages.)",
+    },
+    "remind.continue": {"zh": "继续评议", "en": "Continue"},
+})
+
+CONSENT_YES, CONSENT_NO, START = "Cy", "Cn", "Cs"
+
+
+def consent_screen(campaign: Campaign, locale: str, group_key: str, evaluee_key: str | None = None) -> Message:
+    """The explanation of the campaign and its anonymity, with consent and language buttons."""
+    from flows.messages import Button
+
+    g = campaign.group(group_key)
+    if evaluee_key:
+        how = t("enrol.how_service", locale, evaluee=campaign.text(campaign.evaluee(evaluee_key).name, locale))
+    else:
+        how = t("enrol.how_open" if g.open or not g.sample else "enrol.how_draw", locale)
+    text = t("enrol.intro", locale, title=campaign.text(campaign.title, locale),
+             group=campaign.text(g.label, locale), how=how)
+    buttons = [(Button(t("enrol.agree", locale), CONSENT_YES), Button(t("enrol.decline", locale), CONSENT_NO))]
+    if len(campaign.locales) > 1:
+        buttons.append(tuple(Button(LANGUAGE_NAMES.get(loc, loc), f"CL{loc}") for loc in campaign.locales))
+    return Message(text=escape(text), buttons=tuple(buttons))
+
+
+def _closes(campaign: Campaign) -> str:
+    from zoneinfo import ZoneInfo
+
+    return campaign.closes.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def invitation(campaign: Campaign, locale: str, group_key: str, n_evaluees: int) -> Message:
+    from flows.messages import Button
+
+    minutes = max(1, round(n_evaluees * len(campaign.dimensions) * 6 / 60))
+    text = t("invite.text", locale, title=campaign.text(campaign.title, locale),
+             group=campaign.text(campaign.group(group_key).label, locale), minutes=minutes, closes=_closes(campaign))
+    return Message(text=escape(text), buttons=((Button(t("invite.start", locale), START),),))
+
+
+def reminder(campaign: Campaign, locale: str) -> Message:
+    from flows.messages import Button
+
+    text = t("remind.text", locale, title=campaign.text(campaign.title, locale), closes=_closes(campaign))
+    return Message(text=escape(text), buttons=((Button(t("remind.continue", locale), START),),))

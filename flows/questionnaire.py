@@ -111,8 +111,10 @@ class Result(NamedTuple):
 # --- public helpers -----------------------------------------------------------------
 
 
-def start(campaign: Campaign, group: str, locale: str, unit: str | None = None) -> QState:
-    """A fresh questionnaire for a rater of ``group`` (and ``unit`` for ``own_unit`` groups).
+def start(campaign: Campaign, group: str, locale: str, unit: str | None = None,
+          only: list[str] | None = None) -> QState:
+    """A fresh questionnaire for a rater of ``group`` (and ``unit`` for ``own_unit`` groups);
+    ``only`` narrows it to those evaluees (an after-service rater rates one).
 
     Nothing is shown yet: send ``Show()`` to display the first card.
     """
@@ -121,6 +123,8 @@ def start(campaign: Campaign, group: str, locale: str, unit: str | None = None) 
     except StopIteration:
         raise ValueError(f"campaign '{campaign.id}' has no rater group '{group}'") from None
     evaluees = campaign.evaluees_for(group, unit)
+    if only is not None:
+        evaluees = [e for e in evaluees if e.key in only]
     if not evaluees:
         where = f" of unit '{unit}'" if unit else " (no unit given)"
         raise ValueError(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 
@@ -94,6 +95,13 @@ class Membership(SQLModel, table=True):
     status: str = Field(default="enrolled", max_length=12)
     submitted: bool = False  # the only trace a ballot leaves on its rater
     enrolled_at: datetime = _ts()
+    # Enrolment and the draw (issue 4). In the draw's pool only after consent.
+    consented: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    drawn_round: int | None = None  # 1 = the draw, 2… = replacement rounds; None = not drawn
+    invited_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # After-service link (一事一评): this rater rates this one evaluee only, without a draw.
+    only_evaluee: str | None = Field(default=None, max_length=40)
 
 
 class Conversation(SQLModel, table=True):
@@ -219,3 +227,7 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=80)
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+from storage import tally as _tally  # noqa: E402,F401  (tables: tally, score_event, organizer_binding)
+
+from storage import draw as _draw  # noqa: E402,F401  (tables)
+from storage import feedback as _feedback  # noqa: E402,F401  (tables: evaluee contacts, notices, rectification, follow-up)

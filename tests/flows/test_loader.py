@@ -269,7 +269,7 @@ def test_unknown_key_lists_allowed_keys_and_suggests():
     assert unknown.field == "rater_groups[2].wieght"
     assert unknown.line == line_of(text, "wieght")
     assert unknown.message == (
-        "unknown key 'wieght' (allowed here: key, label, weight, sample, rates, open); "
+        "unknown key 'wieght' (allowed here: key, label, weight, sample, rates, open, enrol_by); "
         "did you mean 'weight'?"
     )
     # and the weight is then missing, on the group's line
