@@ -27,6 +27,10 @@ class NotAMember(Exception):
     pass
 
 
+class CampaignClosed(Exception):
+    """The campaign was closed (``minping close``) before this ballot could be sealed."""
+
+
 def canonical(ballot_id: str, campaign_id: str, group_key: str,
               answers: Mapping[str, Mapping[str, str | None]], opinions: Mapping[str, str]) -> str:
     content = {
@@ -56,6 +60,8 @@ def submit_ballot(session: Session, campaign_id: str, person_id: int, submission
     )
     campaign = session.exec(select(CampaignRow).where(CampaignRow.id == campaign_id)).one()
     session.refresh(campaign)
+    if campaign.closed:
+        raise CampaignClosed(campaign_id)
     member = session.exec(
         select(Membership).where(Membership.campaign_id == campaign_id, Membership.person_id == person_id)
     ).first()
@@ -92,30 +98,58 @@ class ChainProblem:
     problem: str
 
 
-def verify_chain(session: Session, campaign_id: str) -> list[ChainProblem]:
+@dataclass
+class ChainData:
+    """The raw rows of a campaign's ballots, read once for the chain walk and the recount."""
+
+    ballots: list[tuple[str, str, int, str, str]]  # (id, group, seq, prev_hash, hash) by seq
+    answers: dict[str, dict[str, dict[str, str | None]]]  # ballot -> evaluee -> dimension -> option
+    opinions: dict[str, dict[str, str]]
+
+
+def load_chain(session: Session, campaign_id: str) -> ChainData:
+    # Plain column tuples, not ORM objects: a large campaign has millions of answers.
+    rows = [tuple(r) for r in session.execute(
+        select(Ballot.id, Ballot.group_key, Ballot.seq, Ballot.prev_hash, Ballot.hash)
+        .where(Ballot.campaign_id == campaign_id).order_by(Ballot.seq))]
+    answers: dict[str, dict[str, dict[str, str | None]]] = {}
+    for bid, e, d, o in session.execute(
+            select(Answer.ballot_id, Answer.evaluee_key, Answer.dimension_key, Answer.option_key)
+            .join(Ballot, Ballot.id == Answer.ballot_id).where(Ballot.campaign_id == campaign_id)):
+        per = answers.get(bid)
+        if per is None:
+            per = answers[bid] = {}
+        dims = per.get(e)
+        if dims is None:
+            dims = per[e] = {}
+        dims[d] = o
+    opinions: dict[str, dict[str, str]] = {}
+    for bid, e, text in session.execute(
+            select(Opinion.ballot_id, Opinion.evaluee_key, Opinion.text)
+            .join(Ballot, Ballot.id == Opinion.ballot_id).where(Ballot.campaign_id == campaign_id)):
+        opinions.setdefault(bid, {})[e] = text
+    return ChainData(rows, answers, opinions)
+
+
+def verify_chain(session: Session, campaign_id: str, data: ChainData | None = None) -> list[ChainProblem]:
     """Re-walk the chain from the raw rows; report every break with its position."""
     campaign = session.get(CampaignRow, campaign_id)
-    ballots = list(session.exec(select(Ballot).where(Ballot.campaign_id == campaign_id).order_by(Ballot.seq)))
-    answers: dict[str, dict[str, dict[str, str | None]]] = {}
-    for a in session.exec(select(Answer).join(Ballot).where(Ballot.campaign_id == campaign_id)):
-        answers.setdefault(a.ballot_id, {}).setdefault(a.evaluee_key, {})[a.dimension_key] = a.option_key
-    opinions: dict[str, dict[str, str]] = {}
-    for o in session.exec(select(Opinion).join(Ballot).where(Ballot.campaign_id == campaign_id)):
-        opinions.setdefault(o.ballot_id, {})[o.evaluee_key] = o.text
+    data = data or load_chain(session, campaign_id)
     problems: list[ChainProblem] = []
     prev = genesis_hash(campaign_id)
-    for expected_seq, b in enumerate(ballots, start=1):
-        if b.seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, b.id, f"ballot at position {b.seq}, expected {expected_seq} (missing or inserted ballot)"))
-        if b.prev_hash != prev:
-            problems.append(ChainProblem(expected_seq, b.id, "link to the previous ballot is broken"))
-        content = canonical(b.id, campaign_id, b.group_key, answers.get(b.id, {}), opinions.get(b.id, {}))
-        if chain_hash(b.prev_hash, content) != b.hash:
-            problems.append(ChainProblem(expected_seq, b.id, "ballot content does not match its hash (altered)"))
-        prev = b.hash
+    for expected_seq, (bid, group, seq, prev_hash, digest) in enumerate(data.ballots, start=1):
+        if seq != expected_seq:
+            problems.append(ChainProblem(expected_seq, bid, f"ballot at position {seq}, expected {expected_seq} (missing or inserted ballot)"))
+        if prev_hash != prev:
+            problems.append(ChainProblem(expected_seq, bid, "link to the previous ballot is broken"))
+        content = canonical(bid, campaign_id, group, data.answers.get(bid, {}), data.opinions.get(bid, {}))
+        if chain_hash(prev_hash, content) != digest:
+            problems.append(ChainProblem(expected_seq, bid, "ballot content does not match its hash (altered)"))
+        prev = digest
+    n = len(data.ballots)
     if campaign is not None:
-        if campaign.chain_count != len(ballots):
-            problems.append(ChainProblem(len(ballots), None, f"campaign records {campaign.chain_count} ballots, found {len(ballots)}"))
+        if campaign.chain_count != n:
+            problems.append(ChainProblem(n, None, f"campaign records {campaign.chain_count} ballots, found {n}"))
         if campaign.chain_head != prev:
-            problems.append(ChainProblem(len(ballots), None, "the recorded chain head does not match the last ballot"))
+            problems.append(ChainProblem(n, None, "the recorded chain head does not match the last ballot"))
     return problems
