@@ -1,0 +1,374 @@
+"""Evaluee feedback and rectification through the service and the jobs, on a real
+database (SQLite and PostgreSQL): what contacts, raters, strangers and organizers see,
+and what is queued in the outbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from bot import feedback
+from bot.jobs.rectification import rectification_followup, rectification_reminders
+from bot.service import Incoming, Service
+from flows.scrub import PLACEHOLDER_ZH
+from storage import feedback as fb
+from storage.db import session_scope
+from storage.models import Outbox
+from tests.feedback_setup import (
+    CLOSED_AT, ORGANIZER, RECIPIENTS, STAFF, closed_campaign, evaluee_code, make_campaign,
+)
+
+pytestmark = pytest.mark.postgres
+
+CONTACT = 8001
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Chat:
+    n = 0
+
+    def __init__(self, svc: Service, chat_id: int, locale: str = "zh") -> None:
+        self.svc, self.chat_id, self.locale = svc, chat_id, locale
+        self.reply = None
+
+    def _send(self, **kw):
+        Chat.n += 1
+        self.reply = self.svc.handle(Incoming(self.chat_id, update_id=10_000 + Chat.n, language_code=self.locale, **kw))
+        return self.reply
+
+    def start(self, payload):
+        return self._send(kind="start", text=payload)
+
+    def command(self, name, args=""):
+        return self._send(kind="command", command=name, text=args)
+
+    def text(self, text):
+        return self._send(kind="text", text=text)
+
+    def tap(self, label):
+        buttons = [b for m in self.reply.messages for b in m.all_buttons()]
+        action = next((b.action for b in buttons if b.label == label), None)
+        assert action is not None, f"no {label!r} in {[b.label for b in buttons]}"
+        return self._send(kind="tap", data=action)
+
+    def tap_data(self, data):
+        return self._send(kind="tap", data=data)
+
+    @property
+    def said(self) -> str:
+        return "\n".join(m.text for m in self.reply.messages) + "\n" + (self.reply.toast or "")
+
+
+def sent_to(engine, chat_id, kind=None) -> list[Outbox]:
+    with session_scope(engine) as s:
+        stmt = select(Outbox).where(Outbox.chat_id == chat_id).order_by(Outbox.id)
+        if kind:
+            stmt = stmt.where(Outbox.kind == kind)
+        return list(s.exec(stmt))
+
+
+@pytest.fixture
+def world(engine):
+    campaign = closed_campaign(engine)
+    clock = Clock(CLOSED_AT + timedelta(hours=1))
+    return campaign, Service(engine, clock=clock), clock
+
+
+def bind(engine, svc, campaign, chat_id=CONTACT, key="transport"):
+    c = Chat(svc, chat_id)
+    c.start(evaluee_code(engine, campaign, key))
+    return c
+
+
+def publish(engine, campaign, now):
+    with session_scope(engine) as s:
+        return feedback.publish(s, campaign, now)
+
+
+# --- binding ---------------------------------------------------------------------------------------
+def test_binding_with_a_single_use_code(engine, world):
+    campaign, svc, _ = world
+    code = evaluee_code(engine, campaign, "transport")
+    a = Chat(svc, CONTACT)
+    a.start(code)
+    assert "交通局" in a.said and "联系人" in a.said
+    a.start(code)
+    assert "已经是「交通局」的联系人" in a.said
+    b = Chat(svc, 8002)
+    b.start(code)
+    assert "已被使用" in b.said
+    a.start(evaluee_code(engine, campaign, "water"))
+    assert "不能再登记为其他对象" in a.said
+    with session_scope(engine) as s:
+        assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [CONTACT]
+        assert fb.contacts(s, campaign.id, "water") == []
+
+
+def test_several_contacts_and_unbinding(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign, 8001)
+    bind(engine, svc, campaign, 8002)
+    with session_scope(engine) as s:
+        assert fb.unbind(s, campaign.id, "transport", 8001, clock())
+        assert not fb.unbind(s, campaign.id, "transport", 8001, clock())
+        assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [8002]
+    gone = Chat(svc, 8001)
+    gone.command("notice")
+    assert "此功能仅对被评议对象的联系人开放" in gone.said
+
+
+# --- publishing ------------------------------------------------------------------------------------
+def test_publish_refused_before_close(engine):
+    campaign = make_campaign()
+    from storage import campaigns
+
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "")
+    with session_scope(engine) as s, pytest.raises(feedback.NotClosed, match="minping close"):
+        feedback.publish(s, campaign, CLOSED_AT)
+
+
+def test_publish_sends_the_notice_once_scrubbed_numbered_escaped(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign)
+    out = publish(engine, campaign, clock())
+    assert (out.evaluees, out.items, out.dropped) == (2, 3, 1)  # 4 opinions on transport, one all personal data
+    rows = sent_to(engine, CONTACT, "feedback")
+    text = "\n".join(r.text for r in rows)
+    assert "整改通知书" in text and "交通局" in text
+    assert "在「政府部门」2 个对象中排第" in text
+    assert "13812345678" not in text and "王小明" not in text and PLACEHOLDER_ZH in text
+    assert "希望&lt;b&gt;简化&lt;/b&gt;流程 &amp; 公开办事指南" in text
+    assert "内部审批环节太多" in text  # the staff member's opinion is returned, with no group named
+    numbers = re.findall(r"^(\d+)\. ", text, re.M)
+    assert numbers == ["1", "2", "3"]
+    assert "2027-02-09" in text  # 30 days after publication, in the campaign's time zone
+    assert rows[-1].buttons and rows[-1].buttons[0][0][0] == "制定整改方案"
+    assert all(len(r.text) <= 4096 for r in rows)
+    # Publishing again sends nothing twice; a contact bound later gets it.
+    assert publish(engine, campaign, clock()).messages == 0
+    late = bind(engine, svc, campaign, 8003)
+    assert "随后发送" in late.said
+    assert len(sent_to(engine, 8003, "feedback")) == len(rows)
+
+
+def test_the_water_contact_sees_only_water(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign, 8005, "water")
+    publish(engine, campaign, clock())
+    text = "\n".join(r.text for r in sent_to(engine, 8005))
+    assert "水利局" in text and "交通局" not in text
+    assert "没有收到针对您的意见建议" in text
+    c = Chat(svc, 8005)
+    c.command("notice")
+    assert "水利局" in c.said and "交通局" not in c.said
+
+
+def test_long_notices_split_under_the_telegram_limit(engine):
+    from reports import tally
+    from reports.feedback import notice_messages
+
+    campaign = closed_campaign(engine, make_campaign())
+    with session_scope(engine) as s:
+        result = tally.stored(s, campaign.id)
+    # 40 opinions of 360 characters, each growing on escaping
+    items = [(i, ("<意见>&" * 120)) for i in range(1, 41)]
+    msgs = notice_messages(campaign, result.evaluees["transport"], result.evaluees, items,
+                           CLOSED_AT.date(), "zh", "Rm1.")
+    assert len(msgs) > 5 and all(len(m.text) <= 4096 for m in msgs)
+    assert sum(m.text.count("&lt;意见&gt;&amp;") for m in msgs) == 40 * 120
+    assert [bool(m.buttons) for m in msgs] == [False] * (len(msgs) - 1) + [True]
+
+
+# --- anonymity ------------------------------------------------------------------------------------------
+def test_a_group_below_min_group_size_is_in_no_figure(engine, world):
+    """staff has 1 ballot for transport (min 2): no label, no count, and the pooled rates are the
+    recipients' only, so nothing can be subtracted out."""
+    campaign, svc, clock = world
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    text = "\n".join(r.text for r in sent_to(engine, CONTACT))
+    c.command("notice")
+    shown = text + c.said
+    assert "所在单位" not in shown  # the staff group's label
+    assert "服务对象 " in shown and "（3 份）" in shown
+    # recipients: satisfied, fairly, dissatisfied -> 2/3 on each dimension; with staff it would be 2/4.
+    assert "工作作风：66.7%（有效 3" in shown
+    assert "50.0%" not in shown and "（有效 4" not in shown
+    # The category average pools visible groups only: (2 + 2) / 6 over both bureaus' recipients;
+    # with the staff ballot it would be 4/7 = 57.1%, and transport minus it would give staff away.
+    assert "同类 66.7%" in shown and "57.1%" not in shown
+    assert "不足 2 份的层面不单列，也不计入以上任何数字" in shown
+
+
+def test_no_message_to_an_evaluee_names_a_rater(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    c = Chat(svc, CONTACT)
+    c.command("plan")
+    texts = "\n".join(r.text for r in sent_to(engine, CONTACT)) + c.said
+    for chat_id in (*RECIPIENTS, STAFF):
+        assert str(chat_id) not in texts
+
+
+def test_answers_and_items_carry_no_person():
+    cols = {c.name for c in inspect(fb.FollowupAnswer).columns}
+    assert cols == {"id", "round_id", "option_key"}
+    assert {c.name for c in inspect(fb.NoticeItem).columns} == {"campaign_id", "evaluee_key", "number", "text"}
+
+
+# --- who may use what -----------------------------------------------------------------------------------
+def test_raters_and_strangers_get_not_available(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    rater, stranger = Chat(svc, RECIPIENTS[0]), Chat(svc, 9999, "en")
+    for who in (rater, stranger):
+        for cmd in ("notice", "plan", "rectification"):
+            who.command(cmd)
+            assert "仅对" in who.said or "not available" in who.said
+            assert "交通局" not in who.said and "Transport" not in who.said
+    with session_scope(engine) as s:
+        rnd = fb.current_round(s, campaign.id, "transport")
+    stranger.tap_data(f"Rn{rnd.id}.1")
+    assert "not available" in stranger.said
+    with session_scope(engine) as s:
+        assert fb.plans(s, rnd.id) == []
+
+
+def test_organizer_board_in_chat(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    org = Chat(svc, ORGANIZER)
+    org.command("rectification")
+    assert "整改台账" in org.said and "交通局：第 1 轮，截止 2027-02-09；意见 3 项，已安排 0，已完成 0，逾期 0" in org.said
+    assert "水利局" in org.said and "尚无联系人" in org.said
+
+
+# --- filing a plan --------------------------------------------------------------------------------------
+def test_file_plans_progress_and_done_in_chat(engine, world):
+    campaign, svc, clock = world
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    c.command("plan")
+    assert "尚未安排：第 1-3 项" in c.said
+    c.tap("为第 1 项制定方案")
+    c.text("增设周末窗口")
+    c.text("行政审批科")
+    c.text("昨天")  # nonsense
+    assert "没看懂这个日期" in c.said
+    c.text("2027-01-09")
+    assert "已经过去了" in c.said
+    c.text("2027-01-20")
+    assert "已保存方案1" in c.said
+    c.tap("其余各项一并制定")
+    c.text("公开办事指南并精简环节")
+    c.text("办公室")
+    c.text("2027年2月1日")
+    assert "每一项意见都已有整改方案" in c.said
+    c.tap("报告进展")
+    c.tap("方案1")
+    c.text("周末窗口已开放")
+    c.tap("标记完成")
+    c.tap("方案1")
+    assert "✅ 已完成" in c.said
+    with session_scope(engine) as s:
+        rnd = fb.current_round(s, campaign.id, "transport")
+        plans = fb.plans(s, rnd.id)
+    assert [(p.items, p.status, p.progress) for p in plans] == [
+        ([1], "done", "周末窗口已开放"), ([2, 3], "planned", None)]
+    # Free text outside a plan step is not claimed (it goes to the questionnaire / help).
+    c.text("你好")
+    assert "整改" not in c.said
+
+
+# --- reminders, overdue, follow-up, further round ------------------------------------------------------------
+def _file(c: Chat, measure: str, deadline: str, label: str):
+    c.command("plan")
+    c.tap(label)
+    c.text(measure)
+    c.text("责任科室")
+    c.text(deadline)
+
+
+def test_reminders_overdue_escalation_followup_and_second_round(engine, world):
+    campaign, svc, clock = world
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _file(c, "措施一", "2027-01-20", "为第 1 项制定方案")
+    _file(c, "措施二", "2027-02-05", "其余各项一并制定")
+    # Two days before plan 1's deadline: a reminder, once.
+    now = datetime(2027, 1, 18, 1, 0, tzinfo=UTC)
+    assert rectification_reminders(engine, now) == 1
+    assert rectification_reminders(engine, now) == 0
+    assert "将于 2027-01-20 到期" in sent_to(engine, CONTACT, "reminder")[-1].text
+    # The day after: overdue to the contact, escalated to the organizer, once each.
+    now = datetime(2027, 1, 20, 16, 1, tzinfo=UTC)  # 00:01 on the 21st in Shanghai
+    assert rectification_reminders(engine, now) == 2
+    assert rectification_reminders(engine, now + timedelta(hours=1)) == 0
+    assert "已于 2027-01-20 到期仍未完成" in sent_to(engine, CONTACT, "reminder")[-1].text
+    esc = sent_to(engine, ORGANIZER, "notice")[-1].text
+    assert "整改逾期" in esc and "交通局" in esc and "措施一" in esc
+    with session_scope(engine) as s:
+        from reports.rectification import overdue_items
+
+        assert [(o.evaluee, o.items) for o in overdue_items(s, campaign, now)] == [("transport", (1,))]
+    # Before the round's deadline nothing is asked.
+    assert rectification_followup(engine, now) == 0
+    # After 2027-02-09 ends: the follow-up survey goes to the 3 recipients and the staff member.
+    end = datetime(2027, 2, 9, 16, 0, tzinfo=UTC)
+    rectification_followup(engine, end)
+    asked = {chat: sent_to(engine, chat, "notice") for chat in (*RECIPIENTS, STAFF)}
+    # (water had no opinions, so nothing to rectify and nobody is asked about it)
+    assert all(len(v) == 1 and "交通局" in v[0].text and "您对其整改情况满意吗" in v[0].text for v in asked.values())
+    assert sent_to(engine, CONTACT, "notice") == []  # the contact is not a rater
+    answers = {RECIPIENTS[0]: "满意", RECIPIENTS[1]: "不满意", RECIPIENTS[2]: "基本满意", STAFF: "不了解"}
+    for chat, label in answers.items():
+        rater = Chat(svc, chat)
+        row = asked[chat][0]
+        data = next(a for row_ in row.buttons for lab, a in row_ if lab == label)
+        rater.tap_data(data)
+        assert "感谢" in rater.said
+        rater.tap_data(data)
+        assert "已经回答过了" in rater.said
+    Chat(svc, 9999).tap_data(next(a for r_ in asked[STAFF][0].buttons for _, a in r_))
+    # Everyone answered: the next tick closes the survey, reports 1/3 and opens round 2.
+    rectification_followup(engine, end + timedelta(minutes=1))
+    with session_scope(engine) as s:
+        rounds = fb.rounds(s, campaign.id, "transport")
+        assert [(r.number, r.valid, r.satisfied) for r in rounds] == [(1, 3, 1), (2, None, None)]
+        assert rounds[1].deadline.isoformat() == "2027-03-12"  # 30 days from the 10th (Shanghai)
+    report = sent_to(engine, CONTACT, "feedback")[-1]
+    assert "满意度 33.3%" in report.text and "第 2 轮整改" in report.text and report.buttons
+    assert "满意度 33.3%" in sent_to(engine, ORGANIZER, "notice")[-1].text
+    org = Chat(svc, ORGANIZER)
+    org.command("rectification")
+    assert "第 1 轮整改满意度 33.3%（有效 3）" in org.said and "第 2 轮" in org.said
+    # Round 2 is the last (max_rounds 2): below the threshold again, no round 3.
+    c.command("plan")
+    assert "第 2 轮" in c.said and "尚未安排：第 1-3 项" in c.said
+    end2 = datetime(2027, 3, 12, 16, 0, tzinfo=UTC)
+    rectification_followup(engine, end2)
+    for chat in RECIPIENTS:
+        rnd2 = [r for r in sent_to(engine, chat, "notice") if "第 2 轮" in r.text][0]
+        Chat(svc, chat).tap_data(next(a for r_ in rnd2.buttons for lab, a in r_ if lab == "不满意"))
+    rectification_followup(engine, end2 + timedelta(days=6))  # the staff member has not answered: still open
+    with session_scope(engine) as s:
+        assert fb.current_round(s, campaign.id, "transport").survey_closed_at is None
+    rectification_followup(engine, end2 + timedelta(days=7))  # the window closes
+    with session_scope(engine) as s:
+        assert [r.number for r in fb.rounds(s, campaign.id, "transport")] == [1, 2]
+    assert "最多 2 轮" in sent_to(engine, CONTACT, "feedback")[-1].text

@@ -1,0 +1,90 @@
+"""Feedback and rectification storage on SQLite and PostgreSQL: contacts, notices,
+rounds, plans and the anonymous follow-up survey."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import select
+
+from storage import feedback as fb
+from storage import people
+from storage.db import session_scope
+from tests.feedback_setup import RECIPIENTS, STAFF, closed_campaign
+
+pytestmark = pytest.mark.postgres
+
+NOW = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
+
+
+def test_contacts_bind_unbind_one_evaluee_per_campaign(engine):
+    campaign = closed_campaign(engine)
+    with session_scope(engine) as s:
+        a = people.get_or_create_person(s, 8001)
+        b = people.get_or_create_person(s, 8002)
+        fb.bind(s, campaign.id, "transport", a.id)
+        fb.bind(s, campaign.id, "transport", a.id)  # idempotent
+        fb.bind(s, campaign.id, "transport", b.id)
+        with pytest.raises(fb.OtherEvaluee):
+            fb.bind(s, campaign.id, "water", a.id)
+        assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [8001, 8002]
+        b.status = "unreachable"
+        s.add(b)
+        s.flush()
+        assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport", reachable=True)] == [8001]
+        assert fb.unbind(s, campaign.id, "transport", 8001, NOW)
+        fb.bind(s, campaign.id, "water", a.id)  # free again after unbinding
+        assert fb.contact_of(s, campaign.id, a.id).evaluee_key == "water"
+
+
+def test_notice_items_numbered_and_rounds(engine):
+    campaign = closed_campaign(engine)
+    with session_scope(engine) as s:
+        fb.store_notice(s, campaign.id, "transport", ["b", "a", "c"], 1, NOW)
+        assert [(i.number, i.text) for i in fb.items(s, campaign.id, "transport")] == [(1, "b"), (2, "a"), (3, "c")]
+        r1 = fb.open_round(s, campaign.id, "transport", 1, date(2027, 2, 9), NOW)
+        plan = fb.add_plan(s, r1.id, [3, 1, 1], "m", "o", date(2027, 1, 20))
+        assert plan.items == [1, 3]
+        fb.record_progress(s, plan, "half", NOW)
+        fb.mark_done(s, plan, NOW)
+        r2 = fb.open_round(s, campaign.id, "transport", 2, date(2027, 3, 9), NOW)
+        assert fb.current_round(s, campaign.id, "transport").id == r2.id
+    with session_scope(engine) as s:
+        [p] = fb.plans(s, r1.id)
+        assert (p.status, p.progress, p.deadline) == ("done", "half", date(2027, 1, 20))
+
+
+def test_raters_of_follow_the_groups_that_rate_the_evaluee(engine):
+    campaign = closed_campaign(engine)
+    with session_scope(engine) as s:
+        assert sorted(p.chat_id for p in fb.raters_of(s, campaign, "transport")) == sorted([*RECIPIENTS, STAFF])
+        # the staff member rates only their own unit
+        assert sorted(p.chat_id for p in fb.raters_of(s, campaign, "water")) == sorted(RECIPIENTS)
+
+
+def test_followup_answers_are_anonymous_and_once_per_person(engine):
+    campaign = closed_campaign(engine)
+    with session_scope(engine) as s:
+        rnd = fb.open_round(s, campaign.id, "transport", 1, date(2027, 2, 9), NOW)
+        [a, b, c] = [people.get_or_create_person(s, chat) for chat in RECIPIENTS]
+        assert fb.ask(s, rnd.id, a.id) and fb.ask(s, rnd.id, b.id)
+        assert not fb.ask(s, rnd.id, a.id)
+        fb.answer(s, rnd.id, a.id, "satisfied")
+        with pytest.raises(fb.AlreadyAnswered):
+            fb.answer(s, rnd.id, a.id, "dissatisfied")
+        with pytest.raises(fb.NotAsked):
+            fb.answer(s, rnd.id, c.id, "satisfied")
+        fb.answer(s, rnd.id, b.id, None)
+        assert fb.followup_counts(s, rnd.id) == (2, 2, {"satisfied": 1, None: 1})
+        answers = s.exec(select(fb.FollowupAnswer)).all()
+        # no person, no time: only a random id, the round and the option
+        assert {(x.round_id, x.option_key) for x in answers} == {(rnd.id, "satisfied"), (rnd.id, None)}
+        assert all(len(x.id) == 32 for x in answers)
+        fb.close_survey(s, rnd, 1, 1, NOW)
+        assert rnd.rate == 1.0
+
+
+def test_end_of_a_deadline_day_is_midnight_in_the_campaign_zone():
+    assert fb.end_of(date(2027, 1, 20), "Asia/Shanghai") == datetime(2027, 1, 20, 16, 0, tzinfo=UTC)
+    assert fb.local_today(datetime(2027, 1, 20, 16, 0, tzinfo=UTC), "Asia/Shanghai") == date(2027, 1, 21)
