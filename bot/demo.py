@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.persona import Persona
-from bot.service import Incoming, Service
+from bot.service import Service
 from flows.campaign import Campaign
 from flows.i18n import t
 from flows.loader import load_campaign
@@ -35,6 +35,8 @@ class DemoResult:
     submitted: int
     abandoned: int
     database: Path
+    drawn: int = 0
+    not_drawn: int = 0
 
 
 def open_now(campaign: Campaign, now: datetime) -> Campaign:
@@ -44,102 +46,110 @@ def open_now(campaign: Campaign, now: datetime) -> Campaign:
     return campaign.model_copy(update={"opens": opens, "closes": opens + length})
 
 
-def prepare(directory: Path = DEMO_DIR, example: Path = EXAMPLE):
+def _weights(campaign: Campaign, raters: int) -> list[float]:
+    """How the simulated people spread over the groups (the open public group keeps the
+    number of answers up: about a third)."""
+    sampled = sum(g.sample or 0 for g in campaign.rater_groups)
+    return [g.sample if g.sample and not g.open else max(sampled // 2, 1) for g in campaign.rater_groups]
+
+
+def scaled_samples(campaign: Campaign, raters: int) -> Campaign:
+    """The example's sample sizes are for a county (400, 60, 100); the demo enrols a few
+    hundred people, so each group draws about 70% of its expected pool."""
+    w = _weights(campaign, raters)
+    groups = []
+    for g, wi in zip(campaign.rater_groups, w, strict=True):
+        if g.sample and not g.open:
+            g = g.model_copy(update={"sample": max(1, round(0.7 * raters * wi / sum(w)))})
+        groups.append(g)
+    return campaign.model_copy(update={"rater_groups": groups})
+
+
+def prepare(directory: Path = DEMO_DIR, example: Path = EXAMPLE, raters: int = 300):
+    """A fresh database with the example campaign, open now. Returns the engine, the
+    campaign and the enrolment tokens per group: the group link, or for code-only groups
+    (unit staff) enough single-use codes, each bound to its unit."""
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     db = directory / "demo.db"
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
-    campaign = open_now(load_campaign(example), datetime.now(UTC))
+    campaign = scaled_samples(open_now(load_campaign(example), datetime.now(UTC)), raters)
     with session_scope(engine) as s:
+        # Stored from the model (the demo's dates and sample sizes), the file kept as source.
         campaigns.store_campaign(s, campaign, example.read_text(encoding="utf-8"))
         tokens = {}
         for g in campaign.rater_groups:
             units = campaign.units if g.rates == "own_unit" else [None]
-            tokens[g.key] = [links.group_link(s, campaign.id, g.key, unit).token for unit in units]
+            if g.by_codes:
+                per_unit = raters // len(units) + 1
+                tokens[g.key] = [c.token for unit in units
+                                 for c in links.issue_codes(s, campaign.id, "code", per_unit, group_key=g.key, unit=unit)]
+            else:
+                tokens[g.key] = [links.group_link(s, campaign.id, g.key, unit).token for unit in units]
     return engine, campaign, tokens, db
 
 
-def simulate(service: Service, campaign: Campaign, tokens: dict[str, list[str]], raters: int,
-             seed: int, progress=None, task=None) -> tuple[int, int]:  # noqa: ANN001
-    """Walk ``raters`` personas through the bot service, exactly as the chat would."""
-    rng = random.Random(seed)
-    groups = [g.key for g in campaign.rater_groups]
-    weights = [max(g.sample or raters // 5, 1) for g in campaign.rater_groups]
-    submitted = abandoned = 0
-    update_id = 0
-    for n in range(raters):
-        chat_id = 10_000 + n
-        persona = Persona(campaign, random.Random(rng.random()))
-        token = rng.choice(tokens[rng.choices(groups, weights)[0]])
-        update_id += 1
-        reply = service.handle(Incoming(chat_id, "start", update_id, text=token))
-        screen = reply.messages[-1]
-        while True:
-            labels = [b.label for b in screen.all_buttons()]
-            decision = persona.decide(screen.text, labels)
-            update_id += 1
-            if decision.leave:
-                abandoned += 1
-                break
-            if decision.text is not None:
-                reply = service.handle(Incoming(chat_id, "text", update_id, text=decision.text))
-            else:
-                action = next(b.action for b in screen.all_buttons() if b.label == decision.tap)
-                reply = service.handle(Incoming(chat_id, "tap", update_id, data=action))
-            if reply.submitted:
-                submitted += 1
-                break
-            with_buttons = [m for m in reply.messages if m.buttons]
-            if not with_buttons:
-                abandoned += 1
-                break
-            screen = with_buttons[-1]
-        if progress is not None:
-            progress.advance(task)
-    return submitted, abandoned
+# Replies after which a simulated person has nothing to do for now (in the pool, a used
+# code, …): recognised by a phrase of each text, in Chinese.
+_RESTING = ("抽签名单", "已经冻结", "已经使用过", "不能再加入", "已结束", "将于", "未被抽中", "邀请码")
+
+
+def _screen_or_rest(thanks: str):  # noqa: ANN202
+    return lambda m: bool(m.buttons) or thanks in (m.text or "") or any(w in (m.text or "") for w in _RESTING)
+
+
+async def _walk(u, persona: Persona, screen, thanks: str, latencies: list[float] | None) -> str:  # noqa: ANN001
+    """Tap through the bot's screens like a person. Returns submitted | abandoned | resting."""
+    wait = _screen_or_rest(thanks)
+    while True:
+        if not screen.buttons:
+            return "submitted" if thanks in (screen.text or "") else "resting"
+        decision = persona.decide(screen.text or "", screen.labels)
+        if decision.leave:
+            return "abandoned"
+        began = time.perf_counter()
+        if decision.text is not None:
+            u.send(decision.text)
+        else:
+            u.tap(decision.tap, message_id=screen.message_id)
+        screen = await u.wait_for_async(wait, TIMEOUT, new=True)
+        if latencies is not None:
+            latencies.append(time.perf_counter() - began)
 
 
 async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, list[str]], raters: int,  # noqa: ANN001
                                seed: int, concurrency: int = 16, progress=None, task=None,  # noqa: ANN001
-                               latencies: list[float] | None = None) -> tuple[int, int]:
-    """Like ``simulate``, but each persona is a Telegram user of the local Bot API server:
-    it reads the cards the bot sent and taps their buttons over HTTP."""
+                               latencies: list[float] | None = None,
+                               waiting: list | None = None) -> tuple[int, int]:
+    """Each persona is a Telegram user of the local Bot API server: it opens its group's
+    link (staff: a personal code), reads the consent screen, agrees, and answers at once
+    where it may (the open group); people of sampled groups are then in the pool and,
+    with ``waiting`` given, are listed there as (chat id, persona) for the invitations."""
     rng = random.Random(seed)
     groups = [g.key for g in campaign.rater_groups]
-    weights = [max(g.sample or raters // 5, 1) for g in campaign.rater_groups]
-    plans = [(10_000 + n, random.Random(rng.random()), rng.choice(tokens[rng.choices(groups, weights)[0]]))
-             for n in range(raters)]
+    weights = _weights(campaign, raters)
+    codes = {g.key: rng.sample(tokens[g.key], len(tokens[g.key])) for g in campaign.rater_groups if g.by_codes}
+    plans = []
+    for n in range(raters):
+        group = rng.choices(groups, weights)[0]
+        token = codes[group].pop() if codes.get(group) else rng.choice(tokens[group])
+        plans.append((10_000 + n, random.Random(rng.random()), token))
     thanks = t("q.thanks", "zh")
     gate = asyncio.Semaphore(concurrency)
-    tally = {"submitted": 0, "abandoned": 0}
-
-    def screen_or_thanks(m) -> bool:  # noqa: ANN001
-        return bool(m.buttons) or thanks in (m.text or "")
+    tally = {"submitted": 0, "abandoned": 0, "resting": 0}
 
     async def one(chat_id: int, prng: random.Random, token: str) -> None:
         async with gate:
             persona = Persona(campaign, prng)
             u = server.user(chat_id, f"评议人{chat_id}", language_code="zh")
             u.send(f"/start {token}")
-            screen = await u.wait_for_async(lambda m: bool(m.buttons), TIMEOUT, new=True)
-            while True:
-                decision = persona.decide(screen.text or "", screen.labels)
-                if decision.leave:
-                    tally["abandoned"] += 1
-                    break
-                began = time.perf_counter()
-                if decision.text is not None:
-                    u.send(decision.text)
-                else:
-                    u.tap(decision.tap, message_id=screen.message_id)
-                screen = await u.wait_for_async(screen_or_thanks, TIMEOUT, new=True)
-                if latencies is not None:
-                    latencies.append(time.perf_counter() - began)
-                if not screen.buttons:
-                    tally["submitted"] += 1
-                    break
+            screen = await u.wait_for_async(_screen_or_rest(thanks), TIMEOUT, new=True)
+            outcome = await _walk(u, persona, screen, thanks, latencies)
+            tally[outcome] += 1
+            if outcome == "resting" and waiting is not None and "抽签名单" in (u.last().text or ""):
+                waiting.append((chat_id, persona))
             if progress is not None:
                 progress.advance(task)
 
@@ -147,42 +157,110 @@ async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, lis
     return tally["submitted"], tally["abandoned"]
 
 
-async def _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, task):  # noqa: ANN001
+async def answer_invitations(server, waiting: list, concurrency: int = 16, progress=None, task=None  # noqa: ANN001
+                             ) -> tuple[int, int, int]:
+    """The drawn open their invitation and answer. Returns (submitted, abandoned, not drawn)."""
+    thanks = t("q.thanks", "zh")
+    start = t("invite.start", "zh")
+    gate = asyncio.Semaphore(concurrency)
+    tally = {"submitted": 0, "abandoned": 0, "resting": 0, "not drawn": 0}
+
+    async def one(chat_id: int, persona: Persona) -> None:
+        async with gate:
+            u = server.user(chat_id)
+            invitation = next((m for m in u.messages() if start in m.labels), None)
+            if invitation is None:
+                tally["not drawn"] += 1
+            else:
+                tally[await _walk(u, persona, invitation, thanks, None)] += 1
+            if progress is not None:
+                progress.advance(task)
+
+    await asyncio.gather(*(one(*w) for w in waiting))
+    return tally["submitted"], tally["abandoned"], tally["not drawn"]
+
+
+def _draw(engine, campaign: Campaign, console: Console) -> int:  # noqa: ANN001
+    """Commit, reveal, verify from the published lists, invite: as an organizer would."""
+    from bot.jobs import reminders
+    from flows import sampling
+    from storage import draw
+
+    now = datetime.now(UTC)
+    with session_scope(engine) as s:
+        committed = draw.commit(s, campaign, now)
+        pool_file = draw.pool_file(s, campaign)
+    sizes = ", ".join(f"{g} {len(p)}" for g, p in committed.pools.items())
+    console.print(f"draw: pools frozen ({sizes}); commitment {committed.commitment[:16]}…")
+    with session_scope(engine) as s:
+        revealed = draw.reveal(s, campaign, now)
+        published = draw.drawn_file(s, campaign)
+    drawn = ", ".join(f"{g} {len(p)} of {len(committed.pools[g])}" for g, p in revealed.drawn.items())
+    check = sampling.verify(pool_file, revealed.seed, committed.commitment, published["drawn"])
+    console.print(f"draw: drew {drawn}; seed {revealed.seed[:16]}…; "
+                  f"verify-draw from the published lists: {'MATCH' if check.ok else 'MISMATCH'}")
+    with session_scope(engine) as s:
+        return reminders.invite(s, campaign, now)
+
+
+async def _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, console):  # noqa: ANN001
     from bot.devserver import BotAPIServer
     from bot.runtime import BotRuntime
+    from bot.sender import Sender
 
     with BotAPIServer(token=DEMO_TOKEN, rate_limit=limits) as server:
-        async with BotRuntime(Service(engine), framework, DEMO_TOKEN, server.base_url):
-            return await simulate_in_telegram(server, campaign, tokens, raters, seed, progress=progress, task=task)
+        async with BotRuntime(Service(engine), framework, DEMO_TOKEN, server.base_url) as runtime:
+            waiting: list = []
+            task = progress.add_task("enrolment (open group answers at once)", total=raters)
+            submitted, abandoned = await simulate_in_telegram(server, campaign, tokens, raters, seed,
+                                                              progress=progress, task=task, waiting=waiting)
+            invited = _draw(engine, campaign, console)
+            sender = Sender(engine, runtime.transport, poll_interval=0.05,
+                            **({} if limits else {"per_second": 1000.0, "per_chat_interval": 0.0, "burst": 1000.0}))
+            began = time.perf_counter()
+            stats = await sender.drain()
+            console.print(f"invitations: {invited} queued in the outbox, {stats.get('sent', 0)} sent by the sender "
+                          f"in {time.perf_counter() - began:.1f} s")
+            task = progress.add_task("drawn raters answering", total=len(waiting))
+            s2, a2, not_drawn = await answer_invitations(server, waiting, progress=progress, task=task)
+            return submitted + s2, abandoned + a2, invited, not_drawn
 
 
 def run_demo(raters: int = 300, seed: int = 2026, console: Console | None = None,
              framework: str = "aiogram", limits: bool = False) -> DemoResult:
     console = console or Console()
-    engine, campaign, tokens, db = prepare()
-    console.print(f"[bold]minping demo[/]: {campaign.text(campaign.title, 'zh')} — {raters} simulated raters "
+    engine, campaign, tokens, db = prepare(raters=raters)
+    console.print(f"[bold]minping demo[/]: {campaign.text(campaign.title, 'zh')} — {raters} simulated people "
                   f"in Telegram ({framework} over HTTP, local Bot API server"
                   f"{', Telegram flood limits on' if limits else ', flood limits off for speed'})")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("raters answering", total=raters)
-        submitted, abandoned = asyncio.run(
-            _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, task))
+        submitted, abandoned, drawn, not_drawn = asyncio.run(
+            _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, console))
     with session_scope(engine) as s:
         console.print(status_table(campaign, group_progress(s, campaign)))
         console.print(satisfaction_view(campaign, satisfaction_table(s, campaign)))
-    console.print(f"{submitted} ballots submitted, {abandoned} raters left midway. Database: {db}")
+    console.print(f"{submitted} ballots submitted, {abandoned} raters left midway, {not_drawn} enrolled but not "
+                  f"drawn. Database: {db}")
+    # Results: close (the tally is sealed until then), rank, verify, charts, html report.
+    from bot.demo_results import finish
+
+    finish(engine, campaign.id, console, db.parent)
     engine.dispose()
-    return DemoResult(submitted, abandoned, db)
+    return DemoResult(submitted, abandoned, db, drawn, not_drawn)
 
 
 def status_table(campaign: Campaign, progress) -> Table:  # noqa: ANN001
-    table = Table(title="Progress per rater group")
-    for col in ("group", "enrolled", "started", "submitted", "opted out"):
+    table = Table(title="Progress per rater group (RR1 = submitted ÷ drawn)")
+    for col in ("group", "enrolled", "pool", "drawn", "invited", "started", "submitted", "RR1"):
         table.add_column(col, justify="right" if col != "group" else "left")
     for p in progress:
         label = campaign.text(campaign.group(p.group).label, "zh")
-        table.add_row(label, str(p.enrolled), str(p.started), str(p.submitted), str(p.opted_out))
+        if p.open:
+            table.add_row(label, str(p.enrolled), "open", "—", "—", str(p.started), str(p.submitted), "—")
+        else:
+            table.add_row(label, str(p.enrolled), str(p.pool), str(p.drawn), str(p.invited), str(p.started),
+                          str(p.submitted), f"{p.rr1:.0%}" if p.rr1 is not None else "—")
     return table
 
 

@@ -61,12 +61,12 @@ def store_campaign(session: Session, campaign: Campaign, source: str) -> LoadRes
         for table in (CategoryRow, EvalueeRow, RaterGroupRow):
             session.exec(delete(table).where(col(table.campaign_id) == campaign.id))
         row.title, row.definition, row.source = campaign.title, definition, source
-        row.opens, row.closes, row.sealed = campaign.opens, campaign.closes, campaign.sealed
+        row.opens, row.closes, row.sealed = _utc(campaign.opens), _utc(campaign.closes), campaign.sealed
         created = False
     else:
         row = CampaignRow(
             id=campaign.id, title=campaign.title, definition=definition, source=source,
-            opens=campaign.opens, closes=campaign.closes, sealed=campaign.sealed,
+            opens=_utc(campaign.opens), closes=_utc(campaign.closes), sealed=campaign.sealed,
             chain_head=genesis_hash(campaign.id),
         )
         created = True
@@ -111,6 +111,23 @@ def phase(row: CampaignRow, now: datetime | None = None) -> str:
     return "open"
 
 
+def _utc(t: datetime) -> datetime:
+    # SQLite keeps no offset: store every instant in UTC so it reads back right.
+    return t.astimezone(UTC)
+
+
 def _aware(t: datetime) -> datetime:
     # SQLite returns naive datetimes (stored as UTC).
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def close(session: Session, campaign_id: str) -> CampaignRow:
+    """Mark the campaign closed: no ballot is accepted after this commits. The UPDATE
+    takes the row lock first, so a submission in flight either comes before (and is
+    counted) or sees ``closed`` (``storage.ballots.submit_ballot`` refuses it)."""
+    from sqlmodel import update
+
+    session.exec(update(CampaignRow).where(col(CampaignRow.id) == campaign_id).values(closed=True))
+    row = get_row(session, campaign_id)
+    session.refresh(row)
+    return row

@@ -64,3 +64,21 @@ def test_phase_follows_the_clock_and_close(engine, campaign):
         assert campaigns.phase(row, datetime(2031, 6, 1, tzinfo=UTC)) == "closed"
         row.closed = True
         assert campaigns.phase(row, datetime(2027, 6, 1, tzinfo=UTC)) == "closed"
+
+
+@pytest.mark.postgres
+def test_opening_hours_are_read_back_in_the_campaign_timezone(engine):
+    """opens 09:00 Asia/Shanghai is 01:00 UTC: open at 01:30 UTC, upcoming at 00:30 UTC."""
+    from datetime import UTC, datetime
+
+    from storage.campaigns import get_row, phase, store_campaign
+
+    c = Campaign.model_validate(campaign_data(opens="2026-12-01T09:00", closes="2026-12-20T18:00",
+                                              timezone="Asia/Shanghai"))
+    with session_scope(engine) as s:
+        store_campaign(s, c, "")
+    with session_scope(engine) as s:
+        row = get_row(s, c.id)
+        assert phase(row, datetime(2026, 12, 1, 0, 30, tzinfo=UTC)) == "upcoming"
+        assert phase(row, datetime(2026, 12, 1, 1, 30, tzinfo=UTC)) == "open"
+        assert phase(row, datetime(2026, 12, 20, 10, 30, tzinfo=UTC)) == "closed"
