@@ -11,6 +11,7 @@ import logging
 from typing import Literal
 
 from bot.service import Service
+from bot.telegram.webhook import WebhookConfig, WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,8 @@ class StartupError(RuntimeError):
 
 
 class BotRuntime:
-    def __init__(self, service: Service, framework: Framework, token: str | None, api_base: str | None) -> None:
+    def __init__(self, service: Service, framework: Framework, token: str | None, api_base: str | None,
+                 webhook: WebhookConfig | None = None) -> None:
         if not token:
             raise StartupError("TELEGRAM_BOT_TOKEN is not set (put the token from @BotFather in .env)")
         if framework not in ("aiogram", "ptb"):
@@ -33,15 +35,24 @@ class BotRuntime:
         self.username: str | None = None
         self._task: asyncio.Task | None = None
         self._app = None
+        self.webhook = webhook  # None: long polling
+        self.webhook_server: WebhookServer | None = None
 
     async def start(self) -> None:
         if self.framework == "aiogram":
             await self._start_aiogram()
         else:
             await self._start_ptb()
-        log.info("bot @%s running on %s", self.username, self.framework)
+        mode = f"webhook {self.webhook.url}" if self.webhook else "long polling"
+        log.info("bot @%s running on %s (%s)", self.username, self.framework, mode)
 
     async def stop(self) -> None:
+        # The webhook stays registered on purpose: Telegram keeps the updates that come
+        # meanwhile and delivers them when we are back.
+        if self.webhook_server is not None:
+            await self.webhook_server.stop()
+            self.webhook_server = None
+        self.service.flush_cards()
         if self.framework == "aiogram":
             with contextlib.suppress(RuntimeError):
                 await self._dp.stop_polling()
@@ -50,7 +61,8 @@ class BotRuntime:
                     await self._task
             await self._bot.session.close()
         elif self._app is not None:
-            await self._app.updater.stop()
+            if self._app.updater.running:
+                await self._app.updater.stop()
             await self._app.stop()
             await self._app.shutdown()
 
@@ -79,6 +91,15 @@ class BotRuntime:
             await self._bot.session.close()
             raise self._unreachable(exc) from exc
         self.username = me.username
+        if self.webhook is not None:
+            bot, dp = self._bot, self._dp
+
+            async def feed(update: dict) -> None:
+                await dp.feed_webhook_update(bot, update)
+
+            await self._serve_webhook(feed, lambda **kw: bot.set_webhook(allowed_updates=a.ALLOWED_UPDATES, **kw))
+            return
+        await self._bot.delete_webhook()  # back from webhook mode: getUpdates works again
         self._task = asyncio.create_task(self._dp.start_polling(
             self._bot, allowed_updates=a.ALLOWED_UPDATES, handle_signals=False, close_bot_session=False,
             polling_timeout=5,
@@ -96,4 +117,28 @@ class BotRuntime:
             raise self._unreachable(exc) from exc
         self.username = self._app.bot.username
         await self._app.start()
+        if self.webhook is not None:
+            app = self._app
+            from telegram import Update
+
+            async def feed(update: dict) -> None:
+                await app.update_queue.put(Update.de_json(update, app.bot))
+
+            await self._serve_webhook(feed, lambda **kw: app.bot.set_webhook(allowed_updates=p.ALLOWED_UPDATES, **kw))
+            return
         await self._app.updater.start_polling(allowed_updates=p.ALLOWED_UPDATES, poll_interval=0, timeout=5)
+
+    async def _serve_webhook(self, feed, set_webhook) -> None:  # noqa: ANN001
+        """Listen first, then tell Telegram where to post (and with which secret)."""
+        cfg = self.webhook
+        self.webhook_server = WebhookServer(cfg, feed)
+        try:
+            await self.webhook_server.start()
+        except OSError as exc:
+            await self.stop()
+            raise StartupError(f"cannot listen on {cfg.host}:{cfg.port} (MINPING_WEBHOOK_LISTEN): {exc}") from exc
+        try:
+            await set_webhook(url=cfg.url, secret_token=cfg.secret)
+        except Exception as exc:
+            await self.stop()
+            raise StartupError(f"setWebhook to {cfg.url} failed: {exc} (check MINPING_WEBHOOK_URL)") from exc

@@ -36,6 +36,7 @@ class Scheduler:
         self.jobs = all_jobs() if jobs is None else jobs
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._aps: AsyncIOScheduler | None = None
+        self._running: asyncio.Future | None = None  # the tick in progress, if any
 
     def tick(self) -> dict[str, int]:
         """Run every due job once, if this process holds the lease. Returns work done."""
@@ -52,7 +53,11 @@ class Scheduler:
         return done
 
     async def _tick(self) -> None:
-        done = await asyncio.get_running_loop().run_in_executor(None, self.tick)
+        self._running = asyncio.get_running_loop().run_in_executor(None, self.tick)
+        try:
+            done = await self._running
+        finally:
+            self._running = None
         if any(done.values()):
             log.info("scheduler tick: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
 
@@ -68,3 +73,13 @@ class Scheduler:
             self._aps = None
         with session_scope(self.engine) as s:
             schedule.release_lease(s, LEASE, self.holder)
+
+    async def stop_async(self) -> None:
+        """Stop ticking, let a tick in progress finish (its jobs commit or roll back
+        whole), then hand the lease back so another process can take over at once."""
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(None, self.stop)

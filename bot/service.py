@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.chat import Feature, default_features
@@ -26,14 +28,19 @@ from flows import questionnaire as q
 from flows.campaign import Campaign
 from flows.messages import Message
 from storage import ballots, campaigns, conversations, links, people, updates
-from storage.db import session_scope
-from storage.models import Membership, Person
+from storage.db import session_scope, uncontended
+from storage.models import Conversation, Membership, Person
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 QUESTIONNAIRE = "questionnaire"
 MAX_TEXT = 20_000  # longer texts are cut before they reach a flow (Telegram sends ≤ 4096)
+# A parsed campaign definition is reused this long before it is read again. Only texts,
+# dates, weights and schedules may change once raters exist (storage.campaigns), and the
+# phase (opens/closes/closed) is read fresh at every step, so a short reuse is safe.
+CAMPAIGN_TTL = 5.0
+KEEP_CARDS = 3  # message ids remembered per conversation (the newest cards)
 
 
 @dataclass(frozen=True)
@@ -71,45 +78,74 @@ class Service:
         # SQLite takes one writer at a time: one database thread avoids lock convoys.
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self._db = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minping-db")
-        self._campaigns: dict[str, tuple[dict, Campaign]] = {}
+        self._campaigns: dict[str, tuple[float, dict, Campaign]] = {}
+        # Message ids of cards sent since the last step, per chat: merged into the
+        # conversation by that chat's next step (same transaction) or by flush_cards().
+        self._sent: dict[int, tuple[str, dict[str, int]]] = {}
+        self._sent_lock = threading.Lock()
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
-        """Run a (blocking) service call on the database thread(s) from async code."""
+        """Run a (blocking) service call from async code.
+
+        PostgreSQL: on the database threads. SQLite: on the caller's (event loop) thread
+        when no other thread of this process is writing. A step takes ~1-2 ms of CPU, and
+        handing it to a thread and back costs more than that under the GIL (each SQLite
+        call releases it; the loop thread then keeps it for up to the 5 ms switch
+        interval): measured ~2x the throughput (bench/throughput.py). When the database
+        is busy (the sender, a scheduled job) the call waits on a thread instead, so
+        the loop never blocks on this process's own lock."""
+        with uncontended(self.engine) as free:
+            if free:
+                return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 
     def campaign(self, s: Session, campaign_id: str) -> Campaign:
-        """The campaign model, parsed once per stored definition."""
-        row = campaigns.get_row(s, campaign_id)
+        """The campaign model, parsed once per stored definition (re-read after
+        ``CAMPAIGN_TTL`` seconds)."""
         cached = self._campaigns.get(campaign_id)
-        if cached is None or cached[0] is not row.definition and cached[0] != row.definition:
-            cached = (row.definition, Campaign.model_validate(row.definition))
+        now = time.monotonic()
+        if cached is None or now - cached[0] > CAMPAIGN_TTL:
+            definition = campaigns.get_row(s, campaign_id).definition
+            model = cached[2] if cached is not None and cached[1] == definition else Campaign.model_validate(definition)
+            cached = (now, definition, model)
             self._campaigns[campaign_id] = cached
-        return cached[1]
+        return cached[2]
 
     # --- entry points -------------------------------------------------------------
     def handle(self, inc: Incoming) -> Reply:
-        try:
-            with session_scope(self.engine) as s:
-                if inc.update_id is not None and not updates.first_time(s, inc.update_id):
-                    return Reply(duplicate=True)
-                return self._dispatch(s, inc)
-        except IntegrityError:
-            # A concurrent delivery of the same update won the race.
-            if inc.update_id is not None:
-                return Reply(duplicate=True)
-            raise
+        """One event, one transaction. A plain step costs three statements: record the
+        update id, load the person's context (one joined query), save the state."""
+        with session_scope(self.engine) as s:
+            if inc.update_id is not None and not updates.first_time(s, inc.update_id):
+                return Reply(duplicate=True)  # redelivered, or a concurrent twin won
+            return self._dispatch(s, inc)
 
     def remember_cards(self, chat_id: int, campaign_id: str, sent: dict[str, int]) -> None:
-        """Record the message ids of newly sent cards (kept small: the last few)."""
+        """Note the message ids of newly sent cards. No database work here: the chat's
+        next step stores them in its own transaction (``flush_cards`` at shutdown). If
+        the process dies first, the next card is sent anew instead of edited."""
+        with self._sent_lock:
+            old = self._sent.get(chat_id)
+            merged = {**old[1], **sent} if old and old[0] == campaign_id else dict(sent)
+            self._sent[chat_id] = (campaign_id, merged)
+
+    def _take_cards(self, chat_id: int, campaign_id: str) -> dict[str, int]:
+        with self._sent_lock:
+            pending = self._sent.pop(chat_id, None)
+        return pending[1] if pending and pending[0] == campaign_id else {}
+
+    def flush_cards(self) -> int:
+        """Store every noted card id now (at shutdown). Returns how many chats."""
+        with self._sent_lock:
+            pending, self._sent = self._sent, {}
         with session_scope(self.engine) as s:
-            person = people.find_person(s, chat_id)
-            conv = person and conversations.load(s, person.id, campaign_id, QUESTIONNAIRE)
-            if conv is None:
-                return
-            cards = {**conv.cards, **sent}
-            keep = sorted(cards, key=lambda k: int(k[1:]) if k[1:].isdigit() else 0)[-3:]
-            conv.cards = {k: cards[k] for k in keep}
-            s.add(conv)
+            for chat_id, (campaign_id, sent) in pending.items():
+                person = people.find_person(s, chat_id)
+                conv = person and conversations.load(s, person.id, campaign_id, QUESTIONNAIRE)
+                if conv is not None:
+                    conv.cards = _newest({**conv.cards, **sent})
+                    s.add(conv)
+        return len(pending)
 
     def mark_unreachable(self, chat_id: int) -> None:
         with session_scope(self.engine) as s:
@@ -120,7 +156,12 @@ class Service:
 
     # --- dispatch -------------------------------------------------------------------
     def _dispatch(self, s: Session, inc: Incoming) -> Reply:
-        person = people.get_or_create_person(s, inc.chat_id, _locale(inc.language_code))
+        ctx = conversations.load_context(s, inc.chat_id, QUESTIONNAIRE)
+        if ctx is None:
+            person = people.get_or_create_person(s, inc.chat_id, _locale(inc.language_code))
+        else:
+            person = ctx.person
+            s.info[_CONTEXT] = ctx
         if person.status == "unreachable":  # they wrote to us: reachable again
             person.status = "active"
             s.add(person)
@@ -158,7 +199,7 @@ class Service:
         s.add_all([person, member])
         if member.submitted:
             return Reply([chat.say("chat.done", person.locale)], campaign_id=campaign.id)
-        conv = conversations.load(s, person.id, campaign.id, QUESTIONNAIRE)
+        conv = self._conversation(s, person, campaign.id)
         intro = []
         if conv is None:
             n = len(campaign.evaluees_for(member.group_key, member.unit))
@@ -188,7 +229,7 @@ class Service:
         reply = Reply([chat.say("chat.lang_set", locale)], toast=None)
         if member and not member.submitted and member.status != "opted_out":
             campaign = self.campaign(s, member.campaign_id)
-            if conversations.load(s, person.id, campaign.id, QUESTIONNAIRE) is not None:
+            if self._conversation(s, person, campaign.id) is not None:
                 step = self._step(s, person, member, campaign, q.SetLocale(locale))
                 step.messages[:0] = reply.messages
                 return step
@@ -205,7 +246,7 @@ class Service:
             if inc.kind == "tap":
                 return Reply(toast=chat.t("chat.done", person.locale))
             return Reply([chat.say("chat.done", person.locale)])
-        row = campaigns.get_row(s, campaign.id)
+        row = self._phase(s, person, campaign.id)
         if (notice := self.phase_notice(campaign, row, person.locale)) is not None:
             return Reply(toast=notice.text) if inc.kind == "tap" else Reply([notice])
         if event is None:
@@ -229,29 +270,56 @@ class Service:
 
     # --- the questionnaire step ---------------------------------------------------------
     def _step(self, s: Session, person: Person, member: Membership, campaign: Campaign, event: object) -> Reply:
-        conv = conversations.load(s, person.id, campaign.id, QUESTIONNAIRE)
+        conv = self._conversation(s, person, campaign.id)
         if conv is None:
-            state = q.start(campaign, member.group_key, person.locale, member.unit)
+            state = q.start(campaign, member.group_key, person.locale, member.unit,
+                            only=[member.only_evaluee] if member.only_evaluee else None)
             if member.status in ("enrolled", "drawn", "invited"):
                 member.status = "started"
                 s.add(member)
         else:
             state = q.QState.model_validate(conv.state)
-        cards = dict(conv.cards) if conv else {}
+        cards = _newest({**(conv.cards if conv else {}), **self._take_cards(person.chat_id, campaign.id)})
         result = q.step(campaign, state, event)
         reply = Reply(list(result.outcome.messages), result.outcome.toast, cards, campaign.id)
         if result.submission is not None:
             ballots.submit_ballot(s, campaign.id, person.id, result.submission)
             reply.submitted = True
         else:
-            conversations.save(s, person.id, campaign.id, QUESTIONNAIRE, result.state.model_dump(mode="json"), cards)
+            saved = conversations.save(s, person.id, campaign.id, QUESTIONNAIRE, result.state.model_dump(mode="json"),
+                                       cards, conv=conv)
+            if conv is None and (ctx := self._context(s, person, campaign.id)) is not None:
+                ctx.conv = saved  # a second step in this transaction must find it
         return reply
 
     # --- helpers ---------------------------------------------------------------------
     def membership(self, s: Session, person: Person) -> Membership | None:
         if not person.current_campaign:
             return None
+        ctx = self._context(s, person, person.current_campaign)
+        if ctx is not None and ctx.member is not None and _alive(ctx.member):
+            return ctx.member
         return people.membership(s, person.current_campaign, person.id)
+
+    def _context(self, s: Session, person: Person, campaign_id: str) -> conversations.Context | None:
+        """What ``_dispatch`` read in its one query, while it still describes this
+        person in this campaign."""
+        ctx = s.info.get(_CONTEXT)
+        if ctx is not None and ctx.person is person and ctx.campaign_id == campaign_id:
+            return ctx
+        return None
+
+    def _conversation(self, s: Session, person: Person, campaign_id: str) -> Conversation | None:
+        ctx = self._context(s, person, campaign_id)
+        if ctx is not None and _alive(ctx.conv):
+            return ctx.conv
+        return conversations.load(s, person.id, campaign_id, QUESTIONNAIRE)
+
+    def _phase(self, s: Session, person: Person, campaign_id: str):  # noqa: ANN202
+        ctx = self._context(s, person, campaign_id)
+        if ctx is not None and ctx.phase is not None:
+            return ctx.phase
+        return campaigns.get_row(s, campaign_id)
 
     def _current(self, s: Session, person: Person) -> Campaign | None:
         return self.campaign(s, person.current_campaign) if person.current_campaign else None
@@ -265,3 +333,21 @@ class Service:
         if ph == "closed":
             return chat.say("chat.closed", locale, title=title)
         return None
+
+
+_CONTEXT = "minping.context"  # Session.info key of the context loaded by _dispatch
+
+
+def _alive(obj: object | None) -> bool:
+    """A prefetched row (or its absence) can still be trusted: not deleted meanwhile.
+    A missing conversation stays missing: only ``_step`` creates one."""
+    if obj is None:
+        return True
+    state = inspect(obj)
+    return not (state.deleted or state.was_deleted or state.detached)
+
+
+def _newest(cards: dict[str, int]) -> dict[str, int]:
+    """Keep the ids of the newest ``KEEP_CARDS`` cards (keys like ``e3``)."""
+    keep = sorted(cards, key=lambda k: int(k[1:]) if k[1:].isdigit() else 0)[-KEEP_CARDS:]
+    return {k: cards[k] for k in keep}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, update
 from sqlmodel import Session, select
 
-from storage.models import Conversation, utcnow
+from storage.models import CampaignRow, Conversation, Membership, Person, utcnow
 
 
 def load(session: Session, person_id: int, campaign_id: str, flow: str) -> Conversation | None:
@@ -16,8 +20,19 @@ def load(session: Session, person_id: int, campaign_id: str, flow: str) -> Conve
 
 
 def save(session: Session, person_id: int, campaign_id: str, flow: str, state: dict,
-         cards: dict | None = None) -> Conversation:
-    conv = load(session, person_id, campaign_id, flow)
+         cards: dict | None = None, conv: Conversation | None = None) -> Conversation:
+    """Store the state; pass ``conv`` when it is already loaded (saves a query)."""
+    if conv is not None and conv.id is not None:
+        # One UPDATE statement, without the ORM's unit of work (the hot path of a tap).
+        params = {"conv_id": conv.id, "state": state, "updated_at": utcnow()}
+        if cards is None:
+            session.connection().execute(_UPDATE_STATE, params)
+        else:
+            session.connection().execute(_UPDATE_STATE_CARDS, {**params, "cards": cards})
+        session.expire(conv)  # reread if anyone looks at it again in this transaction
+        return conv
+    if conv is None:
+        conv = load(session, person_id, campaign_id, flow)
     if conv is None:
         conv = Conversation(person_id=person_id, campaign_id=campaign_id, flow=flow, state=state, cards=cards or {})
     else:
@@ -28,3 +43,52 @@ def save(session: Session, person_id: int, campaign_id: str, flow: str, state: d
     session.add(conv)
     session.flush()
     return conv
+
+
+@dataclass(frozen=True)
+class Phase:
+    """The campaign columns that decide its phase (``storage.campaigns.phase``)."""
+
+    opens: datetime
+    closes: datetime
+    closed: bool
+
+
+@dataclass
+class Context:
+    """Everything a chat step needs about one person, read in one round trip."""
+
+    person: Person
+    campaign_id: str | None  # the person's current campaign when loaded
+    member: Membership | None
+    conv: Conversation | None
+    phase: Phase | None
+
+
+# Statements of the hot path, built once: building one and its cache key costs more
+# than running it on SQLite.
+_table = Conversation.__table__
+_UPDATE_STATE = update(_table).where(_table.c.id == bindparam("conv_id")).values(
+    state=bindparam("state"), updated_at=bindparam("updated_at"))
+_UPDATE_STATE_CARDS = update(_table).where(_table.c.id == bindparam("conv_id")).values(
+    state=bindparam("state"), updated_at=bindparam("updated_at"), cards=bindparam("cards"))
+_current = Person.current_campaign
+_CONTEXT = (
+    select(Person, Membership, Conversation, CampaignRow.opens, CampaignRow.closes, CampaignRow.closed)
+    .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.campaign_id == _current))
+    .outerjoin(Conversation, and_(Conversation.person_id == Person.id, Conversation.campaign_id == _current,
+                                  Conversation.flow == bindparam("flow")))
+    .outerjoin(CampaignRow, CampaignRow.id == _current)
+    .where(Person.chat_id == bindparam("chat_id"))
+)
+
+
+def load_context(session: Session, chat_id: int, flow: str) -> Context | None:
+    """The person with this chat id, their membership, ``flow`` conversation and the
+    phase columns of their current campaign, in one query; None for a new person."""
+    row = session.exec(_CONTEXT, params={"chat_id": chat_id, "flow": flow}).first()
+    if row is None:
+        return None
+    person, member, conv, opens, closes, closed = row
+    phase = Phase(opens, closes, bool(closed)) if opens is not None else None
+    return Context(person, person.current_campaign, member, conv, phase)

@@ -88,6 +88,21 @@ def _is_connection_error(exc: Exception) -> bool:
 
 
 @contextmanager
+def uncontended(engine: Engine) -> Iterator[bool]:
+    """SQLite only: True, holding this process's database lock, when it was free at once.
+    Lets a caller run a short transaction on its own thread instead of handing it to a
+    worker thread (a thread hop costs more than the transaction). False otherwise."""
+    lock = _SQLITE_LOCKS.get(engine)
+    if lock is None or not lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed on success, rolled back on any error."""
     with _SQLITE_LOCKS.get(engine) or nullcontext(), Session(engine, expire_on_commit=False) as session:

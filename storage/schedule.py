@@ -9,7 +9,7 @@ is never done again, whichever process or restart gets to it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Take or renew the lease ``name`` for ``holder`` until ``now + ttl``; False if
     another live holder has it."""
+    now = now.astimezone(UTC)  # SQLite compares the stored text: keep every time in UTC
     expires = now + ttl
     res = session.execute(
         update(SchedulerLease)
@@ -44,22 +45,27 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: 
 def release_lease(session: Session, name: str, holder: str) -> None:
     session.execute(
         update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-        .values(expires_at=datetime(1970, 1, 1).astimezone())
+        .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
     )
 
 
 def fire_once(session: Session, job: str, key: str, firing: datetime) -> bool:
     """Record that ``job`` fired for ``key`` at ``firing``; False if that was done already."""
+    # Stored in UTC (SQLite keeps no offset); done_at has no server default.
+    firing = firing.astimezone(UTC)
     try:
         with session.begin_nested():
-            session.execute(insert(JobFiring).values(job=job, key=key, firing=firing))
+            session.execute(insert(JobFiring).values(job=job, key=key, firing=firing, done_at=datetime.now(UTC)))
     except IntegrityError:
         return False
     return True
 
 
 def last_firing(session: Session, job: str, key: str) -> datetime | None:
-    return session.exec(select(func.max(JobFiring.firing)).where(JobFiring.job == job, JobFiring.key == key)).one()
+    last = session.exec(select(func.max(JobFiring.firing)).where(JobFiring.job == job, JobFiring.key == key)).one()
+    if isinstance(last, str):  # SQLite's max() hands back the stored text
+        last = datetime.fromisoformat(last)
+    return last.replace(tzinfo=UTC) if last is not None and last.tzinfo is None else last
 
 
 def due_firing(session: Session, job: str, key: str, cron: str, tz: str, now: datetime,

@@ -36,28 +36,44 @@ def devserver(ctx: typer.Context) -> None:
 
 @app.command()
 def run() -> None:
-    """Run the bot (long polling) with the outbox sender and the scheduler, reading .env."""
+    """Run the bot with the outbox sender and the scheduler, reading .env: long polling, or
+    a webhook server when MINPING_WEBHOOK_URL is set."""
     import asyncio
 
     from bot.runtime import BotRuntime, StartupError
+    from bot.scheduler import Scheduler
     from bot.sender import Sender
     from bot.service import Service
+    from bot.telegram.webhook import WebhookConfig, WebhookConfigError
 
     settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    webhook = None
+    if settings.webhook_url:
+        try:
+            webhook = WebhookConfig.from_settings(settings.webhook_url, settings.webhook_secret,
+                                                  settings.webhook_listen)
+        except WebhookConfigError as exc:
+            fail(str(exc), 2)
     eng = engine()
 
     async def serve() -> None:
         runtime = BotRuntime(Service(eng), settings.bot_framework, settings.telegram_bot_token,
-                             settings.telegram_api_base)
+                             settings.telegram_api_base, webhook=webhook)
         async with runtime:
-            # The outbox sender drains proactive messages (invitations, reminders,
-            # digests) within Telegram's limits, in the same process.
+            # In the same process: the outbox sender drains proactive messages
+            # (invitations, reminders, digests) within Telegram's limits, and the
+            # scheduler decides what is due (one process at a time: a database lease).
             stop = asyncio.Event()
             sender = asyncio.create_task(Sender(eng, runtime.transport).run(stop))
-            console.print(f"[green]running[/] @{runtime.username} on {settings.bot_framework}; Ctrl-C stops")
+            scheduler = Scheduler(eng)
+            scheduler.start()
+            mode = f"webhook {webhook.url} (listening on {webhook.host}:{webhook.port})" if webhook else "long polling"
+            console.print(f"[green]running[/] @{runtime.username} on {settings.bot_framework}, {mode}; Ctrl-C stops")
             try:
                 await asyncio.Event().wait()
             finally:
+                await scheduler.stop_async()
                 stop.set()
                 await sender
 

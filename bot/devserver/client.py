@@ -352,16 +352,32 @@ class UserHandle:
         pred = _predicate(predicate)
         st = self._state
         deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
         with st.lock:
             since = st.version if new else None
         while True:
+            waiter = (loop, asyncio.Event())
             with st.lock:
                 found = self._match(pred, since)
+                if found is None:  # woken by State.bump on the next change in this chat
+                    st.async_waiters.setdefault(self.chat_id, []).append(waiter)
             if found is not None:
                 return found
-            if time.monotonic() > deadline:
-                raise TimeoutError(self._timeout_text(predicate, timeout))
-            await asyncio.sleep(0.01)
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(self._timeout_text(predicate, timeout))
+                try:
+                    await asyncio.wait_for(waiter[1].wait(), min(remaining, 0.5))
+                except asyncio.TimeoutError:
+                    pass
+            finally:
+                with st.lock:
+                    waiting = st.async_waiters.get(self.chat_id, [])
+                    if waiter in waiting:
+                        waiting.remove(waiter)
+                    if not waiting:
+                        st.async_waiters.pop(self.chat_id, None)
 
     def _timeout_text(self, predicate: Predicate, timeout: float) -> str:
         what = repr(predicate) if isinstance(predicate, str) else getattr(predicate, "__name__", "predicate")

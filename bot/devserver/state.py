@@ -206,6 +206,9 @@ class State:
     def __init__(self, bot_user: dict, calls_maxlen: int = 5000) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
+        # Async waiters (UserHandle.wait_for_async) per chat id: (loop, event) pairs woken
+        # on every bot change in that chat, instead of each polling the state.
+        self.async_waiters: dict[int, list] = {}
         self.bot_user = bot_user
         self.version = 0
         self.users: dict[int, UserRecord] = {}
@@ -269,6 +272,13 @@ class State:
                     listener(event, msg)
                 except Exception:  # a listener must never break the server
                     pass
+        waiters = (self.async_waiters.get(msg.chat_id, ()) if msg is not None
+                   else [w for ws in self.async_waiters.values() for w in ws])
+        for loop, event in waiters:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that loop is closed
+                pass
         self.changed.notify_all()
 
     def new_message(self, chat: ChatRecord, *, from_bot: bool, sender: dict, **fields: Any) -> StoredMessage:

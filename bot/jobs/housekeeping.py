@@ -1,7 +1,27 @@
-"""Scheduled housekeeping (filled in by its issue)."""
+"""Scheduled housekeeping: forget what is no longer needed.
+
+``processed_update`` remembers every Telegram update id so that a redelivered update has
+no second effect. Telegram redelivers an unconfirmed update for at most 24 hours, so ids
+older than ``KEEP_UPDATES`` can go; without this the table grows by one row per tap.
+(Outbox rows are kept: their ``dedupe_key`` is what makes a repeat impossible.)
+"""
 
 from __future__ import annotations
 
-from bot.jobs import Job
+from datetime import datetime, timedelta
 
-JOBS: dict[str, Job] = {}
+from sqlalchemy.engine import Engine
+
+from bot.jobs import Job
+from storage import updates
+from storage.db import session_scope
+
+KEEP_UPDATES = timedelta(days=7)
+
+
+def prune_updates(engine: Engine, now: datetime) -> int:
+    with session_scope(engine) as s:
+        return updates.prune(s, now - KEEP_UPDATES)
+
+
+JOBS: dict[str, Job] = {"prune_updates": prune_updates}

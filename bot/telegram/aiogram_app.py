@@ -14,8 +14,23 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.filters import CommandObject, CommandStart
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
+from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
+    Chat,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -32,8 +47,42 @@ from bot.telegram.transport import Keyboard, Transient, classify
 log = logging.getLogger(__name__)
 
 
+# aiogram parametrizes ``Response[...]`` per call; pydantic caches those classes only
+# weakly, so they were rebuilt again and again (a few ms each). Holding them keeps the
+# cache warm for every method the bot calls.
+_RESPONSES = {m: Response[m.__returning__] for m in (  # type: ignore[misc]
+    GetUpdates, GetMe, SendMessage, SendPhoto, SendDocument, EditMessageText, EditMessageReplyMarkup,
+    AnswerCallbackQuery, SetMyCommands, SetWebhook, DeleteWebhook)}
+_RESPONSE_BOOL = Response[bool]
+_RESPONSE_MESSAGE = Response[TgMessage]
+
+
+class LeanSession(AiohttpSession):
+    """aiogram's HTTP session, minus validating a whole pydantic ``Message`` from every
+    answer: of an edit or a callback answer we read nothing, of a sent message only its
+    id. That validation was the costliest part of a tap after the database
+    (bench/throughput.py). Errors, and every other method, are parsed as usual."""
+
+    UNREAD = (EditMessageText, EditMessageReplyMarkup, AnswerCallbackQuery)
+    SENT = (SendMessage, SendPhoto, SendDocument)
+
+    def check_response(self, bot, method, status_code, content):  # noqa: ANN001, ANN201
+        if isinstance(method, self.UNREAD + self.SENT) and 200 <= status_code < 300:
+            data = self.json_loads(content)
+            if isinstance(data, dict) and data.get("ok") is True:
+                result = data.get("result")
+                if isinstance(method, self.UNREAD):
+                    return _RESPONSE_BOOL.model_construct(ok=True, result=True)
+                if isinstance(result, dict) and "message_id" in result and isinstance(result.get("chat"), dict):
+                    chat = Chat.model_construct(**result["chat"])
+                    message = TgMessage.model_construct(message_id=result["message_id"], date=result.get("date"),
+                                                        chat=chat)
+                    return _RESPONSE_MESSAGE.model_construct(ok=True, result=message)
+        return super().check_response(bot, method, status_code, content)
+
+
 def make_bot(token: str, api_base: str | None = None) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    session = LeanSession(api=TelegramAPIServer.from_base(api_base)) if api_base else LeanSession()
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
@@ -126,7 +175,7 @@ def make_router() -> Router:
 
 
 def make_dispatcher(service: Service, transport: AiogramTransport) -> Dispatcher:
-    dp = Dispatcher(service=service, transport=transport)
+    dp = Dispatcher(service=service, transport=transport, disable_fsm=True)  # no FSM: state is in the database
     dp.include_routers(make_router())
     return dp
 

@@ -58,16 +58,24 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
         log.warning("reply not delivered after %d attempts: %s", ATTEMPTS, exc)
     finally:
         if sent and reply.campaign_id:
-            await service.run(service.remember_cards, chat_id, reply.campaign_id, sent)
+            service.remember_cards(chat_id, reply.campaign_id, sent)  # in memory; no DB trip
 
 
 async def handle(service: Service, transport: Transport, inc: Incoming, callback_id: str | None = None) -> None:
     """Run one incoming event through the service and show the reply. A button press is
-    answered first (answerCallbackQuery), always, so the client's spinner stops."""
+    always answered (answerCallbackQuery, with the toast if any), so the client's spinner
+    stops; that call goes out together with the card's edit."""
     reply = await service.run(service.handle, inc)
-    if callback_id is not None:
-        try:
-            await transport.answer_callback(callback_id, reply.toast)
-        except SendError as exc:  # e.g. a redelivered query already answered
-            log.debug("answerCallbackQuery failed: %s", exc)
+    answered = None
+    if callback_id is not None:  # sent alongside the new card, not before it: one round trip less
+        answered = asyncio.create_task(_answer(transport, callback_id, reply.toast))
     await deliver(service, transport, inc.chat_id, reply)
+    if answered is not None:
+        await answered
+
+
+async def _answer(transport: Transport, callback_id: str, toast: str | None) -> None:
+    try:
+        await transport.answer_callback(callback_id, toast)
+    except SendError as exc:  # e.g. a redelivered query already answered
+        log.debug("answerCallbackQuery failed: %s", exc)

@@ -12,7 +12,7 @@ from bot.service import Incoming, Service
 from flows.campaign import Campaign
 from storage import campaigns, links
 from storage.db import session_scope
-from storage.models import Answer, Ballot, Membership, Opinion
+from storage.models import Answer, Ballot, Conversation, Membership, Opinion
 
 from tests.factories import campaign_data
 
@@ -39,7 +39,10 @@ class Rater:
         return reply
 
     def start(self, payload: str = ""):
-        return self._send(kind="start", text=payload)
+        reply = self._send(kind="start", text=payload)
+        if self.screen is not None and "同意参加" in [b.label for b in self.screen.all_buttons()]:
+            reply = self.tap("同意参加")  # the consent screen comes first (enrolment)
+        return reply
 
     def text(self, text: str):
         return self._send(kind="text", text=text)
@@ -59,9 +62,20 @@ class Rater:
         return "\n".join(m.text for m in self.last.messages)
 
 
+def open_recipients() -> dict:
+    """The test campaign with the recipients group open to all (no draw): the service
+    core is tested here, the draw in tests/bot/test_enrolment.py."""
+    data = campaign_data()
+    for g in data["rater_groups"]:
+        if g["key"] == "recipients":
+            g.pop("sample", None)
+            g["open"] = True
+    return data
+
+
 @pytest.fixture
 def setup(engine):
-    campaign = Campaign.model_validate(campaign_data())
+    campaign = Campaign.model_validate(open_recipients())
     with session_scope(engine) as s:
         campaigns.store_campaign(s, campaign, "")
         token = links.group_link(s, campaign.id, "recipients").token
@@ -241,4 +255,6 @@ def test_closed_and_upcoming_campaigns_refuse_answers(engine, setup):
     r.start(token)
     assert "将于" in r.texts()
     with session_scope(engine) as s:
-        assert s.exec(select(func.count()).select_from(Membership)).one() == 0
+        # (enrolling ahead of the opening is allowed; answering is not)
+        assert s.exec(select(func.count()).select_from(Conversation)).one() == 0
+        assert s.exec(select(func.count()).select_from(Ballot)).one() == 0

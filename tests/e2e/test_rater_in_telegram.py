@@ -10,30 +10,20 @@ from sqlmodel import func, select
 
 from storage.db import session_scope
 from storage.models import Answer, Ballot, Opinion, Person
+from tests.e2e.rater import T, card_with, enrol, open_campaign, say, tap
 
 pytestmark = pytest.mark.postgres
 
-T = 8.0  # seconds to wait for the bot; flood control may delay a reply by ~1 s
 
-
-def card_with(*words):
-    return lambda m: m.buttons and all(w in (m.text or "") for w in words)
-
-
-async def tap(u, label, expect):
-    u.tap(label)
-    return await u.wait_for_async(expect, T, new=True)
-
-
-async def say(u, text, expect):
-    u.send(text)
-    return await u.wait_for_async(expect, T, new=True)
+@pytest.fixture
+def loaded(engine):
+    return open_campaign(engine)
 
 
 async def test_enrol_answer_back_submit_and_done(engine, api_server, running_bot, loaded):
     _, token = loaded
     u = api_server.user(9001, "李", language_code="zh")
-    await say(u, f"/start {token}", card_with("交通局", "工作作风"))
+    await enrol(u, token)
     assert any("匿名" in (m.text or "") for m in u.messages())
     card = u.last()
     await tap(u, "比较满意", card_with("交通局", "工作效能"))
@@ -68,7 +58,7 @@ async def test_enrol_answer_back_submit_and_done(engine, api_server, running_bot
 async def test_duplicate_update_has_no_second_effect(engine, api_server, running_bot, loaded):
     _, token = loaded
     u = api_server.user(9002)
-    await say(u, f"/start {token}", card_with("交通局"))
+    await enrol(u, token)
     card = u.last()
     data = card.button_data("满意")
     update = {"update_id": 700_000, "callback_query": {
@@ -87,11 +77,12 @@ async def test_duplicate_update_has_no_second_effect(engine, api_server, running
 async def test_stale_and_forged_taps_are_refused(engine, api_server, running_bot, loaded):
     _, token = loaded
     u = api_server.user(9003)
-    await say(u, f"/start {token}", card_with("交通局"))
+    await enrol(u, token)
     card = u.last()
     old = card.button_data("满意")
     await tap(u, "满意", card_with("工作效能"))
     before = u.last().text
+    await api_server.wait_idle_async(T)  # that tap's own answer may land just after its card
     n = len(api_server.callback_answers)
     u.tap_data(card.message_id, old)
     u.tap_data(card.message_id, "x" * 64)
@@ -104,7 +95,7 @@ async def test_stale_and_forged_taps_are_refused(engine, api_server, running_bot
 async def test_long_opinion_html_and_sticker(engine, api_server, running_bot, loaded):
     _, token = loaded
     u = api_server.user(9004)
-    await say(u, f"/start {token}", card_with("交通局"))
+    await enrol(u, token)
     u.send_sticker()
     await u.wait_for_async(card_with("交通局", "工作作风"), T, new=True)
     assert any("请使用卡片下方的按钮" in (m.text or "") for m in u.messages())
@@ -121,7 +112,7 @@ async def test_long_opinion_html_and_sticker(engine, api_server, running_bot, lo
 async def test_blocked_bot_marks_the_person_unreachable(engine, api_server, running_bot, loaded):
     _, token = loaded
     u = api_server.user(9005)
-    await say(u, f"/start {token}", card_with("交通局"))
+    await enrol(u, token)
     u.block()
     u.send("/help")
     for _ in range(200):
