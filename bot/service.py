@@ -202,7 +202,7 @@ class Service:
         conv = self._conversation(s, person, campaign.id)
         intro = []
         if conv is None:
-            n = len(campaign.evaluees_for(member.group_key, member.unit))
+            n = 1 if member.only_evaluee else len(campaign.evaluees_for(member.group_key, member.unit))
             intro = [chat.welcome(campaign, person.locale, n)]
         reply = self._questionnaire(s, person, member, campaign, q.Show(), Incoming(person.chat_id, "start"))
         reply.messages[:0] = intro
@@ -283,7 +283,11 @@ class Service:
         result = q.step(campaign, state, event)
         reply = Reply(list(result.outcome.messages), result.outcome.toast, cards, campaign.id)
         if result.submission is not None:
-            ballots.submit_ballot(s, campaign.id, person.id, result.submission)
+            try:
+                with s.begin_nested():  # a refused ballot leaves the chain count as it was
+                    ballots.submit_ballot(s, campaign.id, person.id, result.submission)
+            except ballots.CampaignClosed:  # `minping close` won a race with this submit
+                return Reply([chat.say("chat.closed", person.locale, title=campaign.text(campaign.title, person.locale))])
             reply.submitted = True
         else:
             saved = conversations.save(s, person.id, campaign.id, QUESTIONNAIRE, result.state.model_dump(mode="json"),

@@ -74,7 +74,11 @@ def due_firing(session: Session, job: str, key: str, cron: str, tz: str, now: da
     before ``now``, when it is within ``grace`` and not yet done. Firings missed for
     longer than ``grace`` (the process was down) are skipped and logged."""
     local_now = now.astimezone(ZoneInfo(tz))
-    latest = croniter(cron, local_now).get_prev(datetime)
+    # croniter's get_prev excludes its base instant: look from just after now, so a tick
+    # at exactly 18:00:00 sees the 18:00 firing, not yesterday's.
+    latest = croniter(cron, local_now + timedelta(seconds=1)).get_prev(datetime)
+    if latest > local_now:
+        latest = croniter(cron, local_now).get_prev(datetime)
     last = last_firing(session, job, key)
     if last is not None and last >= latest.astimezone(last.tzinfo or latest.tzinfo):
         return None
@@ -84,7 +88,7 @@ def due_firing(session: Session, job: str, key: str, cron: str, tz: str, now: da
     if last is not None:
         missed = croniter(cron, last.astimezone(ZoneInfo(tz)))
         skipped = 0
-        while (nxt := missed.get_next(datetime)) < latest:
+        while missed.get_next(datetime) < latest:
             skipped += 1
         if skipped:
             log.info("%s for %s: %d older missed firing(s) skipped", job, key, skipped)

@@ -21,9 +21,8 @@ from flows import rectification as rf
 from flows.i18n import register, t
 from flows.messages import Message
 from reports import rectification as boards
-from storage import campaigns, conversations, links
+from storage import conversations, links
 from storage import feedback as fb
-from storage import tally as tally_store
 from storage.models import Conversation, Link, Person
 
 FLOW = "rectification"
@@ -193,14 +192,9 @@ def on_followup_tap(svc: Service, s: Session, person: Person, inc: Incoming) -> 
 
 # --- organizers --------------------------------------------------------------------------------------
 def on_board(svc: Service, s: Session, person: Person, inc: Incoming) -> Reply:
-    wanted = inc.text.split()[0] if inc.text.split() else None
-    mine = []
-    for row in campaigns.list_campaigns(s):
-        if wanted and row.id != wanted:
-            continue
-        campaign = svc.campaign(s, row.id)
-        if tally_store.is_organizer(s, campaign, person.chat_id):
-            mine.append(campaign)
+    from bot.chat.organizer import organized_by
+
+    mine = organized_by(svc, s, person, inc.text)
     if not mine:
         return Reply([_say("org.board_not_available", person.locale)])
     now = svc.clock()

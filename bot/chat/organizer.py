@@ -47,7 +47,7 @@ register({
 })
 
 
-def _mine(svc: Service, s: Session, person: Person, args: str) -> list[Campaign]:
+def organized_by(svc: Service, s: Session, person: Person, args: str) -> list[Campaign]:
     """Campaigns this person organizes (the one named in ``args``, if given)."""
     wanted = args.split()[0] if args.split() else None
     found = []
@@ -67,7 +67,7 @@ def _refuse(person: Person) -> Reply:
 def on_digest(svc: Service, s: Session, person: Person, inc: Incoming) -> Reply:
     from bot.jobs.digests import send_now
 
-    mine = _mine(svc, s, person, inc.text)
+    mine = organized_by(svc, s, person, inc.text)
     if not mine:
         return _refuse(person)
     out = []
@@ -79,7 +79,7 @@ def on_digest(svc: Service, s: Session, person: Person, inc: Incoming) -> Reply:
 
 
 def on_status(svc: Service, s: Session, person: Person, inc: Incoming) -> Reply:
-    mine = _mine(svc, s, person, inc.text)
+    mine = organized_by(svc, s, person, inc.text)
     if not mine:
         return _refuse(person)
     out = []

@@ -35,3 +35,13 @@ def fail(message: str, code: int = 1) -> None:
     # Messages quote the organizer's own text: never let rich read it as markup.
     err.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)
+
+
+def get_campaign(s, campaign_id: str):  # noqa: ANN001, ANN201
+    """The stored campaign, or a clear error (exit 1) naming how to load one."""
+    from storage import campaigns
+
+    try:
+        return campaigns.get_campaign(s, campaign_id)
+    except campaigns.UnknownCampaign as exc:
+        fail(str(exc))

@@ -10,16 +10,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from bot.cli.common import app, console, engine, err, fail
+from bot.cli.common import app, console, engine, err, fail, get_campaign
 
-
-def _campaign(s, campaign_id: str):  # noqa: ANN001, ANN202
-    from storage import campaigns
-
-    try:
-        return campaigns.get_campaign(s, campaign_id)
-    except campaigns.UnknownCampaign as exc:
-        fail(str(exc))
 
 
 def _pct(x: float | None) -> str:
@@ -101,7 +93,7 @@ def links(campaign_id: str = typer.Argument(..., help="Campaign id."),
     eng = engine()
     rows: list[tuple[str, str, str, str]] = []  # kind, for whom, file name, url
     with session_scope(eng) as s:
-        c = _campaign(s, campaign_id)
+        c = get_campaign(s, campaign_id)
         keys = [e.key for e in c.evaluees]
         if evaluee not in (None, "all") and evaluee not in keys:
             fail(f"campaign '{c.id}' has no evaluee '{evaluee}' (evaluees: {', '.join(keys)})")
@@ -186,7 +178,7 @@ def sample(campaign_id: str = typer.Argument(..., help="Campaign id."),
     eng = engine()
     now = datetime.now(UTC)
     with session_scope(eng) as s:
-        c = _campaign(s, campaign_id)
+        c = get_campaign(s, campaign_id)
         try:
             if commit:
                 result = draw.commit(s, c, now)
@@ -267,7 +259,7 @@ def invite(campaign_id: str = typer.Argument(..., help="Campaign id.")) -> None:
     eng = engine()
     now = datetime.now(UTC)
     with session_scope(eng) as s:
-        c = _campaign(s, campaign_id)
+        c = get_campaign(s, campaign_id)
         row = campaigns.get_row(s, c.id)
         phase = campaigns.phase(row, now)
         if phase == "closed":

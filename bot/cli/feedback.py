@@ -8,16 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import app, console, engine, fail
+from bot.cli.common import app, console, engine, fail, get_campaign
 
-
-def _campaign(s, campaign_id: str):  # noqa: ANN001, ANN202
-    from storage import campaigns
-
-    try:
-        return campaigns.get_campaign(s, campaign_id)
-    except campaigns.UnknownCampaign as exc:
-        fail(str(exc))
 
 
 @app.command()
@@ -30,7 +22,7 @@ def publish(campaign_id: str = typer.Argument(..., help="Campaign id (closed).")
 
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _campaign(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         try:
             out = feedback.publish(s, campaign, datetime.now(UTC))
         except feedback.NotClosed as exc:
@@ -55,7 +47,7 @@ def rectification(campaign_id: str = typer.Argument(..., help="Campaign id."),
     eng = engine()
     now = datetime.now(UTC)
     with session_scope(eng) as s:
-        campaign = _campaign(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         rows = boards.board(s, campaign, now)
         late = boards.overdue_items(s, campaign, now) if overdue else []
     if not rows:
@@ -89,7 +81,7 @@ def unbind(campaign_id: str = typer.Argument(..., help="Campaign id."),
 
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _campaign(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         if evaluee not in {e.key for e in campaign.evaluees}:
             fail(f"campaign '{campaign_id}' has no evaluee '{evaluee}' "
                  f"(evaluees: {', '.join(e.key for e in campaign.evaluees)})")

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import app, console, engine, fail
+from bot.cli.common import app, console, engine, fail, get_campaign
 
 
 def ranking_table(campaign, result, locale: str = "zh") -> list[Table]:  # noqa: ANN001
@@ -42,14 +42,6 @@ def ranking_table(campaign, result, locale: str = "zh") -> list[Table]:  # noqa:
     return tables
 
 
-def _load(s, campaign_id: str):  # noqa: ANN001, ANN202
-    from storage import campaigns
-
-    try:
-        return campaigns.get_campaign(s, campaign_id)
-    except campaigns.UnknownCampaign as exc:
-        fail(str(exc))
-
 
 @app.command()
 def close(campaign_id: str = typer.Argument(..., help="Campaign id.")) -> None:
@@ -61,7 +53,7 @@ def close(campaign_id: str = typer.Argument(..., help="Campaign id.")) -> None:
 
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _load(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         if campaigns.get_row(s, campaign_id).closed:
             fail(f"campaign '{campaign_id}' is already closed; see `minping tally {campaign_id}`")
         result = tally.close_campaign(s, campaign)
@@ -79,7 +71,7 @@ def tally(campaign_id: str = typer.Argument(..., help="Campaign id.")) -> None:
 
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _load(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         try:
             result = tallies.results(s, campaign)
         except tallies.Sealed as exc:
@@ -97,7 +89,7 @@ def verify(campaign_id: str = typer.Argument(..., help="Campaign id.")) -> None:
 
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _load(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         result = run(s, campaign)
     for p in result.chain:
         console.print(f"[red]chain[/] position {p.position}{f' (ballot {p.ballot_id})' if p.ballot_id else ''}: "
@@ -126,7 +118,7 @@ def record(campaign_id: str = typer.Argument(..., help="Campaign id."),
 
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _load(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         if campaigns.get_row(s, campaign_id).closed:
             fail(f"campaign '{campaign_id}' is closed; its scores are final")
         try:
@@ -153,7 +145,7 @@ def report(campaign_id: str = typer.Argument(..., help="Campaign id."),
         fail(f"--format must be one of {', '.join(export.FORMATS)} (got '{format}')")
     eng = engine()
     with session_scope(eng) as s:
-        campaign = _load(s, campaign_id)
+        campaign = get_campaign(s, campaign_id)
         try:
             data = export.export(s, campaign, format, locale)
         except Sealed as exc:

@@ -54,6 +54,7 @@ def test_links_print_one_deep_link_per_group_and_unit(cli):
     cli.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")])
     result = cli.invoke(app, ["links", "county-2026", "--bot-username", "county_bot"])
     lines = [line for line in result.output.splitlines() if "https://t.me/county_bot?start=" in line]
-    # recipients, deputies, public, and staff once per unit (four bureaus)
-    assert len(lines) == 3 + 4
+    # recipients and public; an after-service link per bureau (four); staff and deputies
+    # enrol by single-use codes only (--codes N)
+    assert len(lines) == 2 + 4
     assert len({line.rsplit("=", 1)[1] for line in lines}) == len(lines)

@@ -199,6 +199,7 @@ def test_after_service_link_rates_one_evaluee_without_a_draw(engine, setup):
     assert "水利局" in p.texts()
     p.tap("同意参加")
     assert "水利局" in p.screen.text
+    assert "您将对 1 个对象进行评议" in p.texts()  # the welcome counts the one evaluee
     for label in ("满意", "满意", "跳过"):
         p.tap(label)
     assert "提交" in [b.label for b in p.screen.all_buttons()]  # one evaluee only: straight to the review

@@ -48,9 +48,11 @@ def test_links_codes_service_organizer_evaluee_and_qr(cli, tmp_path):
         kinds = {}
         for link in s.exec(select(Link)):
             kinds.setdefault(link.kind, []).append(link)
-    assert len(kinds["group"]) == 3  # recipients, deputies, public; staff only by codes
-    assert {c.unit for c in kinds["code"]} == {"transport", "water", "supervision", "finance"}
-    assert len(kinds["code"]) == 8 and all(c.single_use for c in kinds["code"])
+    assert len(kinds["group"]) == 2  # recipients, public; staff and deputies only by codes
+    staff = [c for c in kinds["code"] if c.group_key == "staff"]
+    assert {c.unit for c in staff} == {"transport", "water", "supervision", "finance"} and len(staff) == 8
+    assert [c.unit for c in kinds["code"] if c.group_key == "deputies"] == [None, None]
+    assert all(c.single_use for c in kinds["code"])
     assert {s.evaluee_key for s in kinds["service"]} == {"transport", "water", "supervision", "finance"}
     assert all(s.group_key == "recipients" and not s.single_use for s in kinds["service"])
     assert len(kinds["organizer"]) == 1 and len(kinds["evaluee"]) == 4
@@ -136,11 +138,12 @@ def test_replace_draws_a_second_round_for_non_responders(cli, tmp_path):
     engine = _engine(tmp_path)
     with session_scope(engine) as s:
         s.get(CampaignRow, "county-2026").opens = datetime.now(UTC) - timedelta(hours=1)
-    out = cli.invoke(app, ["links", "county-2026"]).output
-    deputies = _tokens(out.split("两代表一委员")[1])[0]
+    cli.invoke(app, ["links", "county-2026", "--codes", "120"])
+    with session_scope(engine) as s:
+        deputies = [c.token for c in s.exec(select(Link).where(Link.kind == "code", Link.group_key == "deputies"))]
     service = Service(engine)
-    for i in range(120):  # deputies draw 100
-        service.handle(Incoming(8000 + i, "start", text=deputies))
+    for i in range(120):  # deputies (each with a personal code) draw 100
+        service.handle(Incoming(8000 + i, "start", text=deputies[i]))
         service.handle(Incoming(8000 + i, "tap", data="Cy"))
     cli.invoke(app, ["sample", "county-2026", "--commit", "--out", "pool.json"])
     cli.invoke(app, ["sample", "county-2026", "--reveal"])

@@ -124,3 +124,9 @@ def test_after_missed_firings_only_the_latest_runs(engine):
         assert schedule.fire_once(s, "digest", "c1", datetime(2026, 2, 9, 9, 0, tzinfo=ZoneInfo(SHANGHAI)))
     # Two Mondays were missed while down; only today's (within grace) fires.
     assert due(engine, NOW) == datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo(SHANGHAI))
+
+
+def test_a_tick_at_the_exact_firing_instant_fires_it(engine):
+    firing = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo(SHANGHAI))
+    assert due(engine, firing) == firing
+    assert due(engine, firing - timedelta(milliseconds=500)) is None  # never early
