@@ -25,6 +25,11 @@ from storage.db import make_engine, migrate, session_scope
 from storage.status import group_progress
 
 DEMO_DIR = Path("var/demo")
+# What `minping record` would enter during the year: deductions and awards (seed 004).
+DAILY_RECORDS = [("transport", "deduction", "verified_complaint", "群众投诉经查属实"),
+                 ("transport", "deduction", "litigation", "行政诉讼败诉"),
+                 ("water", "bonus", "city", "市级表彰"), ("water", "bonus", "province", "省级表彰"),
+                 ("finance", "bonus", "county", "县级表彰")]
 DEMO_TOKEN = "2026:minping-demo"
 TIMEOUT = 30.0  # seconds a simulated rater waits for the bot before the demo fails
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "county-2026.yaml"
@@ -243,7 +248,14 @@ def run_demo(raters: int = 300, seed: int = 2026, console: Console | None = None
     console.print(f"{submitted} ballots submitted, {abandoned} raters left midway, {not_drawn} enrolled but not "
                   f"drawn. Database: {db}")
     # Results: close (the tally is sealed until then), rank, verify, charts, html report.
+    # First the daily assessment and awards an evaluation office records (minping record).
     from bot.demo_results import finish
+    from storage import tally as score_events
+
+    with session_scope(engine) as s:
+        for evaluee, kind, item, note in DAILY_RECORDS:
+            score_events.record_event(s, campaign, evaluee, kind, item, recorded_by="demo", note=note)
+    console.print("recorded: " + "; ".join(f"{e} {k} {i}" for e, k, i, _ in DAILY_RECORDS))
 
     finish(engine, campaign.id, console, db.parent)
     engine.dispose()
