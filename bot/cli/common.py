@@ -11,7 +11,8 @@ from rich.markup import escape
 from bot.settings import get_settings
 
 app = typer.Typer(help="minping 民评 — public evaluation of officials and government units in a chat app.",
-                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+                  no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  rich_markup_mode="markdown")  # docstrings wrap as paragraphs
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # errors stay one line each: greppable
 
