@@ -19,7 +19,6 @@ from bot.service import Service
 from flows.campaign import Campaign
 from flows.i18n import t
 from flows.loader import load_campaign
-from reports.satisfaction import satisfaction_table
 from storage import campaigns, links
 from storage.db import make_engine, migrate, session_scope
 from storage.status import group_progress
@@ -244,7 +243,6 @@ def run_demo(raters: int = 300, seed: int = 2026, console: Console | None = None
             _run_in_telegram(engine, campaign, tokens, raters, seed, framework, limits, progress, console))
     with session_scope(engine) as s:
         console.print(status_table(campaign, group_progress(s, campaign)))
-        console.print(satisfaction_view(campaign, satisfaction_table(s, campaign)))
     console.print(f"{submitted} ballots submitted, {abandoned} raters left midway, {not_drawn} enrolled but not "
                   f"drawn. Database: {db}")
     # Results: close (the tally is sealed until then), rank, verify, charts, html report.
@@ -273,18 +271,4 @@ def status_table(campaign: Campaign, progress) -> Table:  # noqa: ANN001
         else:
             table.add_row(label, str(p.enrolled), str(p.pool), str(p.drawn), str(p.invited), str(p.started),
                           str(p.submitted), f"{p.rr1:.0%}" if p.rr1 is not None else "—")
-    return table
-
-
-def satisfaction_view(campaign: Campaign, cells) -> Table:  # noqa: ANN001
-    table = Table(title="Satisfaction rate per evaluee and dimension (valid answers; 不了解 excluded)")
-    table.add_column("evaluee")
-    for d in campaign.dimensions:
-        table.add_column(campaign.text(d.label, "zh"), justify="right")
-    for e in campaign.evaluees:
-        row = [campaign.text(e.name, "zh")]
-        for d in campaign.dimensions:
-            cell = cells[(e.key, d.key)]
-            row.append(f"{cell.rate:.1%} (n={cell.valid})" if cell.rate is not None else "— (n=0)")
-        table.add_row(*row)
     return table

@@ -50,16 +50,24 @@ register({
                           "您对其整改情况满意吗？",
                     "en": "“{title}” follow-up: {name} has finished rectification round {round} ({plans} measures, {done} done). "
                           "Are you satisfied with the rectification?"},
+    "fu.question_none": {"zh": "「{title}」回访：{name} 第 {round} 轮没有提交整改方案。您对其处理您意见的情况满意吗？",
+                         "en": "“{title}” follow-up: {name} filed no rectification plan for round {round}. "
+                               "Are you satisfied with how it handled your opinions?"},
     "fu.measures": {"zh": "主要整改措施：", "en": "Main measures: "},
     "fu.thanks": {"zh": "感谢您的评价！您的回答是匿名的。", "en": "Thank you! Your answer is anonymous."},
     "fu.already": {"zh": "您已经回答过了，谢谢。", "en": "You have already answered. Thank you."},
     "fu.closed": {"zh": "这次回访已经结束。", "en": "This follow-up has closed."},
     "fu.rate": {"zh": "「{title}」整改回访结果：{name} 第 {round} 轮整改满意度 {rate}（有效回答 {valid}，满意 {satisfied}）。",
                 "en": "“{title}” follow-up: satisfaction with {name}'s rectification round {round} is {rate} ({satisfied} of {valid} valid answers)."},
+    "fu.too_few": {"zh": "「{title}」整改回访结果：{name} 第 {round} 轮的有效回答太少，为保护评价人匿名，不显示满意度。",
+                   "en": "“{title}” follow-up: too few valid answers about {name}'s rectification round {round} "
+                         "to show a figure without exposing the raters."},
     "fu.no_answers": {"zh": "「{title}」整改回访结果：{name} 第 {round} 轮没有收到有效回答。",
                       "en": "“{title}” follow-up: no valid answers about {name}'s rectification round {round}."},
     "fu.next_round": {"zh": "满意度低于 {threshold}，请开展第 {round} 轮整改，于 {deadline} 前重新制定整改方案。",
                       "en": "That is below {threshold}: please run rectification round {round} and file a new plan by {deadline}."},
+    "fu.next_round_plain": {"zh": "请开展第 {round} 轮整改，于 {deadline} 前重新制定整改方案。",
+                            "en": "Please run rectification round {round} and file a new plan by {deadline}."},
     "fu.final": {"zh": "已达到最多 {max} 轮整改，请组织者跟进。", "en": "The maximum of {max} rounds is reached; the organizers will follow up."},
 })
 
@@ -83,6 +91,15 @@ def may_message(session: Session, chat_id: int) -> bool:
     never written to the bot: no row, no reason to hold back)."""
     person = session.exec(select(Person).where(Person.chat_id == chat_id)).first()
     return person is None or person.status == "active"
+
+
+def locale_for(session: Session, campaign: Campaign, chat_id: int) -> str:
+    """The person's own language when they have written to the bot and the campaign
+    speaks it; otherwise the campaign's default."""
+    person = session.exec(select(Person).where(Person.chat_id == chat_id)).first()
+    if person is not None and person.locale in campaign.locales:
+        return person.locale
+    return campaign.default_locale
 
 
 def organizers(session: Session, campaign: Campaign) -> list[int]:
@@ -210,8 +227,8 @@ def remind(session: Session, campaign: Campaign, rnd: fb.RectRound, now: datetim
 
     def to_organizers(key: str, text_key: str, **kw: object) -> None:
         nonlocal n
-        loc = campaign.default_locale
         for chat in orgs:
+            loc = locale_for(session, campaign, chat)
             text = escape(t(text_key, loc, title=campaign.text(campaign.title, loc),
                             name=name_of(campaign, rnd.evaluee_key, loc), **local(kw, loc)))
             n += outbox.enqueue(session, chat, "notice", text, dedupe_key=f"{key}:{chat}") is not None
@@ -257,12 +274,15 @@ def parse_followup(data: str) -> tuple[int, int | None] | None:
 
 def followup_question(session: Session, campaign: Campaign, rnd: fb.RectRound, locale: str) -> Message:
     plans = fb.plans(session, rnd.id)
-    text = escape(t("fu.question", locale, title=campaign.text(campaign.title, locale),
-                    name=name_of(campaign, rnd.evaluee_key, locale), round=rnd.number, plans=len(plans),
-                    done=sum(p.status == "done" for p in plans)))
+    kw = dict(title=campaign.text(campaign.title, locale), name=name_of(campaign, rnd.evaluee_key, locale),
+              round=rnd.number)
+    if plans:
+        text = escape(t("fu.question", locale, plans=len(plans), done=sum(p.status == "done" for p in plans), **kw))
+    else:  # nothing was filed: say so rather than "finished … (0 measures)"
+        text = escape(t("fu.question_none", locale, **kw))
     measures = [p.measure for p in plans][:5]
     if measures:
-        listing = "；".join(m if len(m) <= 80 else m[:79] + "…" for m in measures)
+        listing = ("；" if locale == "zh" else "; ").join(m if len(m) <= 80 else m[:79] + "…" for m in measures)
         text += "\n" + escape(t("fu.measures", locale) + listing)
     options = [Button(campaign.text(o.label, locale), followup_action(rnd.id, i)) for i, o in enumerate(campaign.scale)]
     rows = tuple(tuple(options[i:i + 2]) for i in range(0, len(options), 2))
@@ -301,24 +321,34 @@ def close_survey(session: Session, campaign: Campaign, rnd: fb.RectRound, now: d
         nxt = fb.open_round(session, campaign.id, rnd.evaluee_key, rnd.number + 1, deadline, now)
     n = 0
 
-    def text(loc: str) -> str:
+    # Anonymity: the evaluee's contacts see the figure only when enough raters answered
+    # (min_group_size, as for the results); with fewer, a rate would reveal opinions.
+    enough = valid >= campaign.min_group_size
+
+    def text(loc: str, figure: bool = True) -> str:
         kw = dict(title=campaign.text(campaign.title, loc), name=name_of(campaign, rnd.evaluee_key, loc),
                   round=rnd.number)
-        s = (t("fu.rate", loc, rate=pct(rnd.rate), valid=valid, satisfied=satisfied, **kw) if valid
-             else t("fu.no_answers", loc, **kw))
-        if nxt is not None:
+        if not valid:
+            s = t("fu.no_answers", loc, **kw)
+        elif figure:
+            s = t("fu.rate", loc, rate=pct(rnd.rate), valid=valid, satisfied=satisfied, **kw)
+        else:
+            s = t("fu.too_few", loc, **kw)
+        if nxt is not None and figure:
             s += "\n" + t("fu.next_round", loc, threshold=pct(rule.threshold), round=nxt.number,
                           deadline=nxt.deadline.isoformat())
+        elif nxt is not None:  # no "below the threshold" either: it would hint at the answers
+            s += "\n" + t("fu.next_round_plain", loc, round=nxt.number, deadline=nxt.deadline.isoformat())
         elif below:
             s += "\n" + t("fu.final", loc, max=rule.max_rounds)
         return escape(s)
 
     for p in fb.contacts(session, campaign.id, rnd.evaluee_key, reachable=True):
         buttons = _open_button(nxt, p.locale) if nxt is not None else ()
-        n += outbox.enqueue(session, p.chat_id, "feedback", text(p.locale), buttons,
+        n += outbox.enqueue(session, p.chat_id, "feedback", text(p.locale, figure=enough), buttons,
                             dedupe_key=f"fu:rate:{rnd.id}:{p.id}") is not None
     for chat in organizers(session, campaign):
-        n += outbox.enqueue(session, chat, "notice", text(campaign.default_locale),
+        n += outbox.enqueue(session, chat, "notice", text(locale_for(session, campaign, chat)),
                             dedupe_key=f"fu:rate:{rnd.id}:org:{chat}") is not None
     return n
 

@@ -15,8 +15,15 @@ What is removed (Chinese and English text):
 * any run of 7+ digits (or an id with a digit) after a contact marker (电话, 手机, 微信, QQ, tel, phone, WeChat …);
 * addresses after a marker (地址：…, 住在…, 家住…, address: …, I live at/in/on …), up to
   the end of the clause;
+* mobile numbers written in Chinese numerals (一三八…, 幺 and 〇/零/○ included), standing
+  alone or after a contact marker;
 * names after a marker (我叫…, 我的名字是…, 本人…, 姓名：…, 我姓…, 我是 + a surname-led
-  name, my name is …, I am / I'm + capitalised words, name: …).
+  name, my name is …, I am / I'm + a name, name: …); the markers allow spaces and a
+  colon (full- or half-width) before the name, English markers any letter case.
+
+Matching runs on an NFKC-normalised copy (full-width digits, letters, colons and spaces
+become their plain forms), character by character so every position maps back to the
+original; the output keeps the original characters of everything that is not removed.
 
 Near misses stay: years, dates, times, prices, percentages, counts, and long numbers
 that fail their checksum and follow no marker. The patterns favour removing too much
@@ -26,6 +33,7 @@ over too little only where a marker says personal data follows.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 PLACEHOLDER_ZH = "〔已隐去〕"
 PLACEHOLDER_EN = "[removed]"
@@ -79,7 +87,12 @@ _NANP = re.compile(r"(?<!\d)\(\d{3}\)\s?\d{3}[\-. ]\d{4}(?!\d)|(?<![\d\-])\d{3}[
 _CONTACT = re.compile(
     r"((?:联系)?电话|手机号?码?|座机|联系方式|微信号?|QQ号?|qq|tel(?:ephone)?|phone(?: number)?|mobile|cell|"
     r"wechat(?: id)?|call me(?: at| on)?|whatsapp)"
-    r"(\s*(?:是|为|：|:|#|号码是)?\s*)(\+?\d[\d \-]{5,}\d|(?=[A-Za-z0-9_\-]*\d)[A-Za-z][A-Za-z0-9_\-]{4,})", re.I)
+    r"(\s*(?:是|为|：|:|#|号码是)?\s*)(\+?\d[\d \-]{5,}\d|(?=[A-Za-z0-9_\-]*\d)[A-Za-z][A-Za-z0-9_\-]{4,}|"
+    r"[幺一二三四五六七八九〇零○](?:[ \-]?[幺一二三四五六七八九〇零○]){6,11})", re.I)
+# A mobile number in Chinese numerals (一三八一二三四五六七八): 1, then 3-9, then 9 more.
+_ZH_DIGIT = "幺一二三四五六七八九〇零○"
+_MOBILE_ZH = re.compile(
+    rf"(?<![{_ZH_DIGIT}十百千万亿两])[幺一][三四五六七八九](?:[ \-]?[{_ZH_DIGIT}]){{9}}(?![{_ZH_DIGIT}十百千万亿两])")
 
 _CLAUSE_ZH = r"[^，。；！？,;!?\n]+"
 _ADDRESS = re.compile(
@@ -101,68 +114,179 @@ _NOT_NAMES = ("司机", "方面", "高中", "程序员", "金融", "石油", "�
               "许多", "马上", "金额", "董事", "程度", "曾经", "周末", "陈述", "王牌", "万一", "石匠",
               "江湖", "龙头", "史上", "何时", "向来", "汤圆", "方便", "白天", "高兴", "黄色", "田间")
 _ZH_NAME = rf"(?:{_COMPOUND}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
+# After 我叫 these start an ordinary sentence, not a name (我叫了三次号, 我叫他们等一下).
+_NOT_NAME_START = "了过着他她它你们人车号不没也都就又还再在到来去醒上出住得的一外"
 _NAME_STRONG = re.compile(
-    r"(我叫|我的名字(?:是|叫)|(?:本人)?姓名(?:是|叫|\s*[：:])\s*|本人(?:是|叫|名叫)|名字\s*[：:]\s*|联系人\s*[：:]?\s*)"
-    r"([\u4e00-\u9fff·]{2,4}|[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})")
-_NAME_SURNAME = re.compile(r"(我姓)([\u4e00-\u9fff])")
-_NAME_WEAK = re.compile(rf"(我是)({_ZH_NAME})(?=[，。,.！!？?\s、；;]|$|[,，]?(?:来自|住|家住|在|的)|$)")
+    r"(我叫\s*[：:]?\s*|我的名字(?:\s*(?:是|叫)\s*[：:]?|\s*[：:])\s*"
+    r"|(?:本人)?姓名(?:\s*(?:是|叫)\s*[：:]?|\s*[：:]|\s+)\s*"
+    r"|本人(?:叫|名叫)\s*[：:]?\s*|本人\s*[：:]\s*|名字\s*[：:]\s*|联系人\s*[：:]?\s*)"
+    rf"((?![{_NOT_NAME_START}])[\u4e00-\u9fff·]{{2,4}}|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}})")
+_NAME_SURNAME = re.compile(r"(我姓\s*)([\u4e00-\u9fff])")
+# 我是 / 本人是 / "本人 张三": only a surname-led name ending its clause (我是一名教师 stays).
+_NAME_WEAK = re.compile(
+    rf"(我是\s*|本人是\s*|本人\s+)({_ZH_NAME})(?=[，。,.！!？?\s、；;]|$|[,，]?(?:来自|住|家住|在|的)|$)")
 _EN_NAME = r"[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+){0,2}"
-_NAME_EN = re.compile(rf"(\b(?:[Mm]y name is|[Nn]ame\s*:|[Tt]his is|[Ss]igned,?)\s+)({_EN_NAME})")
-_NAME_EN_WEAK = re.compile(rf"(\bI(?: am|'m|’m)\s+)({_EN_NAME})")
+_NAME_EN = re.compile(rf"(\b(?i:my name is|my name's|name\s*:|this is|signed,?)\s+)({_EN_NAME})")
+_NAME_EN_WEAK = re.compile(rf"(\b(?i:I am|I'm|I’m)\s+)({_EN_NAME})")
+# Names typed all in lower case: after "my name is" the words up to the first common word;
+# after "i am" two or three words ending the clause, none of them a common word.
+_NAME_EN_LOW = re.compile(r"(\b(?i:my name is|my name's|name\s*:)\s+)([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+){0,2})")
+_NAME_EN_WEAK_LOW = re.compile(
+    r"(\b(?i:I am|I'm|I’m)\s+)([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+){1,2})"
+    r"(?=\s*(?:[,.;:!?]|$)|\s+(?:and|from|of|here|speaking|calling)\b)")
 # Capitalised words after "I am" that are not names.
 _EN_NOT_NAMES = {"Chinese", "English", "American", "British", "Canadian", "Japanese", "Korean", "French",
                  "German", "Indian", "Sorry", "Not", "Very", "Really", "Also", "Just", "Still", "So", "The",
                  "A", "An", "Happy", "Unhappy", "Satisfied", "Disappointed", "Here", "Writing", "Glad",
                  "Grateful", "Angry", "Tired", "Retired", "Unemployed", "Self", "In", "On", "At", "From"}
+# Lower-case words that are never part of a name typed after "my name is" / "i am".
+_EN_COMMON = {w.lower() for w in _EN_NOT_NAMES} | set(
+    "a an the and or but not no never always very really so just still also too quite pretty "
+    "extremely totally completely rather here there in on at from with for to of by as about "
+    "is was be been this that it its my your our their his her me you we they who what which "
+    "sure afraid glad sad upset sick ill done fine ok okay good bad new old young local fed "
+    "resident citizen student teacher worker farmer driver parent mother father mom dad wife "
+    "husband son daughter customer user member owner neighbour neighbor taxpayer pensioner "
+    "senior veteran volunteer nurse doctor lawyer one two three someone somebody nobody "
+    "unable able going trying writing waiting calling asking hoping out over off up down "
+    "busy late early ready free poor rich alone afraid aware annoyed furious shocked".split())
+_EN_SUFFIXES = ("ing", "ed", "ly", "ful", "ous", "ive", "able", "ible", "less", "ness")
 
-def _checked_numbers(text: str) -> str:
-    def id_sub(m: re.Match) -> str:
-        return _MARK if valid_resident_id(m.group(0)) else m.group(0)
 
-    def card_sub(m: re.Match) -> str:
+def _is_common(word: str) -> bool:
+    w = word.lower()
+    return w in _EN_COMMON or w.endswith(_EN_SUFFIXES)
+
+
+# --- matching on a normalised copy ---------------------------------------------------------
+class _Work:
+    """The NFKC-normalised text being scrubbed, each character remembering which original
+    characters it came from, so removed spans map back and kept text stays as typed."""
+
+    def __init__(self, text: str) -> None:
+        self.original = text
+        chars: list[str] = []
+        self.src: list[tuple[int, int]] = []
+        for i, c in enumerate(text):
+            # Per character, so positions map back (combining marks are left uncomposed).
+            norm = unicodedata.normalize("NFKC", c) if c != _MARK else "\ufffd"
+            for n in norm or c:
+                chars.append(n)
+                self.src.append((i, i + 1))
+        self.s = "".join(chars)
+
+    def sub(self, pattern: re.Pattern, span) -> None:
+        """Replace with one mark the span ``span(match)`` returns (absolute (start, end) in
+        the working text, or None to keep the match)."""
+        parts: list[str] = []
+        src: list[tuple[int, int]] = []
+        last = 0
+        for m in pattern.finditer(self.s):
+            cut = span(m)
+            if cut is None or cut[0] >= cut[1]:
+                continue
+            a, b = cut
+            parts.append(self.s[last:a])
+            src.extend(self.src[last:a])
+            parts.append(_MARK)
+            src.append((self.src[a][0], self.src[b - 1][1]))
+            last = b
+        if last == 0 and not parts:
+            return
+        parts.append(self.s[last:])
+        src.extend(self.src[last:])
+        self.s = "".join(parts)
+        self.src = src
+
+    def render(self, placeholder: str) -> str:
+        out: list[str] = []
+        pos = 0  # original characters up to here are already written
+        prev_mark = False
+        for ch, (a, b) in zip(self.s, self.src, strict=True):
+            if ch == _MARK:
+                if not prev_mark:  # adjacent removals read as one placeholder
+                    out.append(placeholder)
+                prev_mark = True
+                pos = max(pos, b)
+            elif a >= pos:  # a character NFKC expanded (㈱ → (株)) is written once
+                out.append(self.original[a:b])
+                pos = b
+                prev_mark = False
+        return "".join(out)
+
+
+def _whole(m: re.Match) -> tuple[int, int]:
+    return m.span()
+
+
+def _after_marker(group: int):
+    def span(m: re.Match) -> tuple[int, int]:
+        return m.start(group), m.end()
+    return span
+
+
+def _checked_numbers(w: _Work) -> None:
+    def id_span(m: re.Match):
+        return m.span() if valid_resident_id(m.group(0)) else None
+
+    def card_span(m: re.Match):
         digits = re.sub(r"\D", "", m.group(0))
-        return _MARK if 16 <= len(digits) <= 19 and luhn(digits) else m.group(0)
+        return m.span() if 16 <= len(digits) <= 19 and luhn(digits) else None
 
-    text = _ID.sub(id_sub, text)
-    return _CARD.sub(card_sub, text)
+    w.sub(_ID, id_span)
+    w.sub(_CARD, card_span)
 
 
-def _names(text: str) -> str:
-    text = _NAME_STRONG.sub(lambda m: m.group(1) + _MARK, text)
-    text = _NAME_SURNAME.sub(lambda m: m.group(1) + _MARK, text)
+def _names(w: _Work) -> None:
+    w.sub(_NAME_STRONG, _after_marker(2))
+    w.sub(_NAME_SURNAME, _after_marker(2))
 
-    def weak(m: re.Match) -> str:
-        name = m.group(2)
-        if name.startswith(_NOT_NAMES):
-            return m.group(0)
-        return m.group(1) + _MARK
+    def weak(m: re.Match):
+        return None if m.group(2).startswith(_NOT_NAMES) else (m.start(2), m.end())
 
-    text = _NAME_WEAK.sub(weak, text)
-    text = _NAME_EN.sub(lambda m: m.group(1) + _MARK, text)
+    w.sub(_NAME_WEAK, weak)
+    w.sub(_NAME_EN, _after_marker(2))
 
-    def en_weak(m: re.Match) -> str:
-        first = m.group(2).split()[0]
-        return m.group(0) if first in _EN_NOT_NAMES else m.group(1) + _MARK
+    def en_weak(m: re.Match):
+        return None if m.group(2).split()[0] in _EN_NOT_NAMES else (m.start(2), m.end())
 
-    return _NAME_EN_WEAK.sub(en_weak, text)
+    w.sub(_NAME_EN_WEAK, en_weak)
+
+    def en_low(m: re.Match):
+        # The name runs up to the first common word ("john smith and the staff…").
+        end = m.start(2)
+        for word in re.finditer(r"\S+", m.group(2)):
+            if _is_common(word.group(0)):
+                break
+            end = m.start(2) + word.end()
+        return (m.start(2), end) if end > m.start(2) else None
+
+    w.sub(_NAME_EN_LOW, en_low)
+
+    def en_weak_low(m: re.Match):
+        return None if any(_is_common(x) for x in m.group(2).split()) else (m.start(2), m.end(2))
+
+    w.sub(_NAME_EN_WEAK_LOW, en_weak_low)
+
+
+_HONORIFIC = re.compile(_MARK + r"(?:先生|女士|小姐|老师|师傅|阿姨|大爷|大妈)")
 
 
 def scrub(text: str) -> str:
     """``text`` with personal data replaced by a visible placeholder (〔已隐去〕 in text
     with Chinese characters, [removed] otherwise). Everything else is kept as typed."""
-    out = _EMAIL.sub(_MARK, text)
-    out = _checked_numbers(out)
-    out = _CONTACT.sub(lambda m: m.group(1) + m.group(2) + _MARK, out)
-    for pattern in (_MOBILE, _LANDLINE, _INTL, _NANP):
-        out = pattern.sub(_MARK, out)
-    out = _ADDRESS.sub(lambda m: m.group(1) + _MARK, out)
-    out = _ADDRESS_EN.sub(lambda m: m.group(1) + _MARK, out)
-    out = _names(out)
+    w = _Work(text)
+    w.sub(_EMAIL, _whole)
+    _checked_numbers(w)
+    w.sub(_CONTACT, _after_marker(3))
+    for pattern in (_MOBILE, _MOBILE_ZH, _LANDLINE, _INTL, _NANP):
+        w.sub(pattern, _whole)
+    w.sub(_ADDRESS, _after_marker(2))
+    w.sub(_ADDRESS_EN, _after_marker(2))
+    _names(w)
     # "我是王" + "老师": the honorific goes with the name.
-    out = re.sub(_MARK + r"(?:先生|女士|小姐|老师|师傅|阿姨|大爷|大妈)", _MARK, out)
-    out = re.sub(_MARK + r"+", _MARK, out)
-    placeholder = PLACEHOLDER_ZH if _HAN.search(text) else PLACEHOLDER_EN
-    return out.replace(_MARK, placeholder)
+    w.sub(_HONORIFIC, _whole)
+    return w.render(PLACEHOLDER_ZH if _HAN.search(text) else PLACEHOLDER_EN)
 
 
 def is_empty(scrubbed: str) -> bool:

@@ -58,6 +58,14 @@ def store_campaign(session: Session, campaign: Campaign, source: str) -> LoadRes
             )
         if row.closed:
             raise CampaignLocked(f"campaign '{campaign.id}' is closed and can no longer change")
+        # Raters were promised a sealed count and a minimum group size for anonymity:
+        # a reload may tighten these, never loosen them.
+        if started and old.sealed and not campaign.sealed:
+            raise CampaignLocked(f"campaign '{campaign.id}' already has raters and was announced as sealed; "
+                                 "it stays sealed until `minping close`")
+        if started and campaign.min_group_size < old.min_group_size:
+            raise CampaignLocked(f"campaign '{campaign.id}' already has raters; min_group_size may rise but "
+                                 f"not fall below {old.min_group_size} (it protects their anonymity)")
         for table in (CategoryRow, EvalueeRow, RaterGroupRow):
             session.exec(delete(table).where(col(table.campaign_id) == campaign.id))
         row.title, row.definition, row.source = campaign.title, definition, source

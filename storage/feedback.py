@@ -235,14 +235,18 @@ def mark_done(session: Session, plan: RectPlan, now: datetime) -> None:
 
 # --- follow-up survey ------------------------------------------------------------------------
 def raters_of(session: Session, campaign, evaluee_key: str) -> list[Person]:  # noqa: ANN001
-    """People who submitted a ballot in a group that rates this evaluee (drawn and open
-    groups alike). Which of them wrote which opinion is unknowable: ballots carry no person."""
+    """People we may ask about this evaluee: they submitted a ballot in a group that rates
+    it (drawn and open groups alike; an after-service rater only about their one evaluee),
+    have not opted out of the campaign (/stop) and are reachable (person status active).
+    Which of them wrote which opinion is unknowable: ballots carry no person."""
     members = session.exec(
         select(Membership, Person).join(Person, Person.id == Membership.person_id)
-        .where(Membership.campaign_id == campaign.id, Membership.submitted.is_(True))
+        .where(Membership.campaign_id == campaign.id, Membership.submitted.is_(True),
+               Membership.status != "opted_out", Person.status == "active")
         .order_by(Membership.id))
     return [p for m, p in members
-            if any(e.key == evaluee_key for e in campaign.evaluees_for(m.group_key, m.unit))]
+            if (m.only_evaluee == evaluee_key if m.only_evaluee is not None
+                else any(e.key == evaluee_key for e in campaign.evaluees_for(m.group_key, m.unit)))]
 
 
 def ask(session: Session, round_id: int, person_id: int) -> bool:

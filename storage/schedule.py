@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from storage.models import JobFiring, SchedulerLease
 
 log = logging.getLogger(__name__)
+_reported: set[tuple[str, str, datetime]] = set()  # skipped firings already logged
 
 
 def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
@@ -83,7 +84,9 @@ def due_firing(session: Session, job: str, key: str, cron: str, tz: str, now: da
     if last is not None and last >= latest.astimezone(last.tzinfo or latest.tzinfo):
         return None
     if now - latest > grace:
-        log.info("%s for %s: firing at %s missed by more than %s; skipped", job, key, latest.isoformat(), grace)
+        if (job, key, latest) not in _reported:  # once per process, not at every tick
+            _reported.add((job, key, latest))
+            log.info("%s for %s: firing at %s missed by more than %s; skipped", job, key, latest.isoformat(), grace)
         return None
     if last is not None:
         missed = croniter(cron, last.astimezone(ZoneInfo(tz)))

@@ -132,7 +132,13 @@ def on_tap(svc: Service, s: Session, person: Person, inc: Incoming) -> Reply | N
     if data == chat.CONSENT_NO and not member.consented:
         person.current_campaign = None
         s.add(person)
-        s.delete(member)
+        g = campaign.group(member.group_key)
+        if g.by_codes or member.drawn_round is not None or draw.in_pool(s, member.id):
+            # Kept, opted out: their code stays theirs to reopen, a frozen pool stays intact.
+            member.status = "opted_out"
+            s.add(member)
+        else:
+            s.delete(member)
         return Reply([chat.say("enrol.declined", person.locale)])
     if data == chat.START and member.consented:
         if member.submitted:
@@ -156,16 +162,19 @@ def gate(svc: Service, s: Session, person: Person, member: Membership, campaign:
 # --- /stop ----------------------------------------------------------------------------------
 def on_stop(svc: Service, s: Session, person: Person, inc: Incoming) -> Reply:
     member = svc.membership(s, person)
-    if member is None or member.submitted:
+    if member is None:
         return Reply([chat.say("chat.help", person.locale)])
+    # After submit the ballot stays counted; opting out still stops every later message
+    # (e.g. the rectification follow-up survey).
     member.status = "opted_out"
     s.add(member)
     conv = conversations.load(s, person.id, member.campaign_id, QUESTIONNAIRE)
     if conv is not None:
         s.delete(conv)
     # Nothing more of any kind: invitations or reminders still waiting are dropped too.
+    cid = member.campaign_id
     s.execute(update(Outbox).where(Outbox.chat_id == person.chat_id, Outbox.status == "pending",
-                                   Outbox.kind.in_(("invitation", "reminder")))
+                                   Outbox.dedupe_key.like(f"invite:{cid}:%") | Outbox.dedupe_key.like(f"remind:{cid}:%"))
               .values(status="failed", error="opted out (/stop)"),
               execution_options={"synchronize_session": False})
     return Reply([chat.say("chat.stopped", person.locale)])

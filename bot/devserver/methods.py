@@ -428,7 +428,7 @@ class BotApi:
             query_id=qid, text=text, show_alert=get_bool(p, "show_alert"), url=get_str(p, "url"),
             cache_time=get_int(p, "cache_time", 0) or 0, user_id=q.user_id, chat_id=q.chat_id,
             message_id=q.message_id, data=q.data, at=time.time()))
-        self.state.bump(None)
+        self.state.bump(None, chat_id=q.chat_id)
         return True
 
     def m_sendChatAction(self, p, files):

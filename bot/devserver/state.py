@@ -262,8 +262,11 @@ class State:
             return chat
 
     # ---------------------------------------------------------------- messages
-    def bump(self, msg: StoredMessage | None = None, event: str = "change") -> None:
-        """Record a change by the bot; wakes waiters and listeners.  Lock must be held."""
+    def bump(self, msg: StoredMessage | None = None, event: str = "change", *, chat_id: int | None = None) -> None:
+        """Record a change by the bot; wakes waiters and listeners.  Lock must be held.
+        Async waiters watch one chat: only that chat's are woken (``msg``'s, or
+        ``chat_id``'s); with neither, all of them. Waking every waiter on every button
+        answer made the dev server's cost grow with the number of users waiting."""
         self.version += 1
         if msg is not None:
             msg.rev = self.version
@@ -272,7 +275,9 @@ class State:
                     listener(event, msg)
                 except Exception:  # a listener must never break the server
                     pass
-        waiters = (self.async_waiters.get(msg.chat_id, ()) if msg is not None
+        if msg is not None:
+            chat_id = msg.chat_id
+        waiters = (self.async_waiters.get(chat_id, ()) if chat_id is not None
                    else [w for ws in self.async_waiters.values() for w in ws])
         for loop, event in waiters:
             try:

@@ -13,7 +13,7 @@ from bot.service import Incoming, Service
 from flows.campaign import Campaign
 from storage import campaigns, draw, links
 from storage.db import session_scope
-from storage.models import Link, Membership, Outbox
+from storage.models import Ballot, Link, Membership, Outbox
 from storage.status import group_progress
 from tests.factories import campaign_data
 
@@ -339,3 +339,48 @@ def test_reminders_run_from_the_scheduler(engine, setup):
     assert ticks.tick()["reminders"] == 2
     assert Scheduler(engine, clock=lambda: later, jobs=reminders.JOBS, holder="a").tick()["reminders"] == 0
     assert sorted(o.chat_id for o in _outbox(engine, "reminder")) == [900, 901]
+
+
+def test_declining_a_code_keeps_it_for_its_holder(engine, setup):
+    service, campaign, _ = setup
+    with session_scope(engine) as s:
+        code = links.issue_codes(s, campaign.id, "code", 1, group_key="staff", unit="transport")[0].token
+    p = Person(service, 611)
+    p.start(code)
+    p.tap("不同意")
+    assert "没有加入" in p.texts()
+    p.start(code)  # changed their mind: the code is still theirs
+    assert "同意参加" in [b.label for b in p.screen.all_buttons()]
+    p.tap("同意参加")
+    [member] = _members(engine)
+    assert member.consented and member.status == "enrolled" and member.unit == "transport"  # in the pool
+    assert "已经使用过" in Person(service, 612).start(code).messages[0].text  # nobody else
+
+
+def test_declining_after_stop_in_a_frozen_pool_keeps_the_pool(engine, setup):
+    service, campaign, tokens = setup
+    p = Person(service, 613)
+    p.start(tokens["recipients"])
+    p.tap("同意参加")
+    with session_scope(engine) as s:
+        draw.commit(s, campaign, NOW)
+    p.command("stop")
+    p.start(tokens["recipients"])  # reopened: consent is asked again
+    p.tap("不同意")
+    assert "没有加入" in p.texts()
+    [member] = _members(engine)
+    assert member.status == "opted_out" and not member.consented
+    with session_scope(engine) as s:
+        assert len(draw.pools(s, campaign.id)["recipients"]) == 1  # the published pool is unchanged
+
+
+def test_stop_after_submit_opts_out_and_keeps_the_ballot(engine, setup):
+    service, campaign, tokens = setup
+    [p] = _enrol_and_draw(engine, service, campaign, tokens, 1)
+    _answer_all(p)
+    p.command("stop")
+    assert "退出" in p.texts()
+    [member] = _members(engine)
+    assert member.status == "opted_out" and member.submitted
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Ballot)).one() == 1

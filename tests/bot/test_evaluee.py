@@ -372,3 +372,98 @@ def test_reminders_overdue_escalation_followup_and_second_round(engine, world):
     with session_scope(engine) as s:
         assert [r.number for r in fb.rounds(s, campaign.id, "transport")] == [1, 2]
     assert "最多 2 轮" in sent_to(engine, CONTACT, "feedback")[-1].text
+
+
+# --- follow-up: anonymity, language, honest question ---------------------------------------------------
+ROUND1_END = datetime(2027, 2, 9, 16, 0, tzinfo=UTC)  # round 1's deadline day has ended (Shanghai)
+
+
+def _set_locale(engine, chat_id, locale):
+    from storage import people
+
+    with session_scope(engine) as s:
+        p = people.get_or_create_person(s, chat_id)
+        p.locale = locale
+        s.add(p)
+
+
+def _answer_all(engine, svc, answers: dict[int, str]):
+    """Start the follow-up, give each answer by tapping the queued question, close it."""
+    rectification_followup(engine, ROUND1_END)
+    for chat, label in answers.items():
+        q = [m for m in sent_to(engine, chat, "notice") if m.buttons][-1]
+        Chat(svc, chat).tap_data(next(a for row in q.buttons for lab, a in row if lab == label))
+    rectification_followup(engine, ROUND1_END + timedelta(days=7))
+
+
+def test_contacts_see_no_followup_figure_from_too_few_answers(engine, world):
+    campaign, svc, clock = world  # min_group_size is 2
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    # One valid answer only: a rate would tell the contact what that rater thinks.
+    _answer_all(engine, svc, {RECIPIENTS[0]: "不满意", RECIPIENTS[1]: "不了解", RECIPIENTS[2]: "不了解",
+                              STAFF: "不了解"})
+    report = sent_to(engine, CONTACT, "feedback")[-1].text
+    assert "有效回答太少" in report and "不显示满意度" in report
+    assert "%" not in report and "有效回答 1" not in report and "低于" not in report
+    # The further round is decided as before, and announced without the threshold.
+    assert "请开展第 2 轮整改" in report
+    with session_scope(engine) as s:
+        assert [r.number for r in fb.rounds(s, campaign.id, "transport")] == [1, 2]
+    # The organizers keep the figure.
+    org = sent_to(engine, ORGANIZER, "notice")[-1].text
+    assert "满意度 0.0%（有效回答 1，满意 0）" in org
+
+
+def test_contacts_see_the_figure_from_enough_answers(engine, world):
+    campaign, svc, clock = world
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _answer_all(engine, svc, {RECIPIENTS[0]: "满意", RECIPIENTS[1]: "满意", RECIPIENTS[2]: "不了解",
+                              STAFF: "不了解"})
+    report = sent_to(engine, CONTACT, "feedback")[-1].text
+    assert "满意度 100.0%（有效回答 2，满意 2）" in report
+
+
+def test_organizers_get_escalations_and_rates_in_their_own_language(engine, world):
+    campaign, svc, clock = world
+    _set_locale(engine, ORGANIZER, "en")
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _file(c, "措施一", "2027-01-20", "为第 1 项制定方案")
+    rectification_reminders(engine, datetime(2027, 1, 20, 16, 1, tzinfo=UTC))
+    esc = sent_to(engine, ORGANIZER, "notice")[-1].text
+    assert esc.startswith("Overdue rectification") and "整改逾期" not in esc
+    _answer_all(engine, svc, {chat: "满意" for chat in RECIPIENTS} | {STAFF: "满意"})
+    rate = sent_to(engine, ORGANIZER, "notice")[-1].text
+    assert "satisfaction with" in rate and "100.0%" in rate
+    with session_scope(engine) as s:  # a language the campaign does not speak: its default
+        from storage import people
+
+        people.find_person(s, ORGANIZER).locale = "fr"
+        assert feedback.locale_for(s, campaign, ORGANIZER) == "zh"
+        assert feedback.locale_for(s, campaign, 424242) == "zh"  # never wrote to the bot
+
+
+def test_followup_question_is_honest_when_no_plan_was_filed(engine, world):
+    campaign, svc, clock = world
+    _set_locale(engine, RECIPIENTS[0], "en")
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    rectification_followup(engine, ROUND1_END)
+    zh = sent_to(engine, RECIPIENTS[1], "notice")[-1].text
+    assert "第 1 轮没有提交整改方案" in zh and "已完成" not in zh and "0 项" not in zh
+    en = sent_to(engine, RECIPIENTS[0], "notice")[-1].text
+    assert "filed no rectification plan for round 1" in en and "0 measures" not in en
+
+
+def test_followup_measures_are_listed_in_the_rater_language(engine, world):
+    campaign, svc, clock = world
+    _set_locale(engine, RECIPIENTS[0], "en")
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _file(c, "措施一", "2027-01-20", "为第 1 项制定方案")
+    _file(c, "措施二", "2027-02-05", "其余各项一并制定")
+    rectification_followup(engine, ROUND1_END)
+    assert "Main measures: 措施一; 措施二" in sent_to(engine, RECIPIENTS[0], "notice")[-1].text
+    assert "主要整改措施：措施一；措施二" in sent_to(engine, RECIPIENTS[1], "notice")[-1].text

@@ -49,6 +49,26 @@ CORPUS = [
     # --- several kinds at once -----------------------------------------------------------
     ("我叫刘强，电话13912345678，地址：东关街3号，投诉无人处理",
      f"我叫{ZH}，电话{ZH}，地址：{ZH}，投诉无人处理"),
+    # --- markers with spaces / colons, any letter case, full-width and Chinese numerals ---
+    ("我叫：王小明，低保一直没批", f"我叫：{ZH}，低保一直没批"),
+    ("我叫 王小明，低保一直没批", f"我叫 {ZH}，低保一直没批"),
+    ("姓名 张三，反映路灯不亮", f"姓名 {ZH}，反映路灯不亮"),
+    ("本人 张三，投诉窗口态度差", f"本人 {ZH}，投诉窗口态度差"),
+    ("本人：李四。窗口经常没人", f"本人：{ZH}。窗口经常没人"),
+    ("我的名字是：赵敏，希望尽快答复", f"我的名字是：{ZH}，希望尽快答复"),
+    ("名字 ： 孙七，办事拖拉", f"名字 ： {ZH}，办事拖拉"),
+    ("i am john smith, nobody answered my letter.", f"i am {EN}, nobody answered my letter."),
+    ("my name is john smith and the staff were rude.", f"my name is {EN} and the staff were rude."),
+    ("MY NAME IS John Smith, please call back.", f"MY NAME IS {EN}, please call back."),
+    ("电话：１３８１２３４５６７８，请回电", f"电话：{ZH}，请回电"),
+    ("ｍｙ　ｎａｍｅ　ｉｓ　Ｊｏｈｎ　Ｓｍｉｔｈ，太慢", f"ｍｙ　ｎａｍｅ　ｉｓ　{ZH}，太慢"),
+    ("电话：一三八一二三四五六七八，请回电", f"电话：{ZH}，请回电"),
+    ("有事打一三九 一二三四 五六七八找我", f"有事打{ZH}找我"),
+    ("手机号码幺三八〇〇〇〇一二三四", f"手机号码{ZH}"),
+    ("联系电话：八七六五四三二一，白天打", f"联系电话：{ZH}，白天打"),
+    ("（全角）办事快，我家住在幸福路８８号，路灯坏了", f"（全角）办事快，我家住在{ZH}，路灯坏了"),
+    ("邮箱ｚｈａｎｇｓａｎ＠１６３．ｃｏｍ收不到通知", f"邮箱{ZH}收不到通知"),
+    ("㈱代办点电话＋８６ １３９１２３４５６７８，Ⅻ号窗口", f"㈱代办点电话{ZH}，Ⅻ号窗口"),  # kept as typed
     # --- near misses: must stay as typed ------------------------------------------------
     ("2026年全年共办结业务3000余件，效率提高了12.5%", None),
     ("2026-12-01 09:00 去办事，排队到11:30", None),
@@ -68,6 +88,21 @@ CORPUS = [
     ("本人认为办事效率有待提高", None),
     ("打过市长热线电话12345反映过，没有回音", None),  # a public hotline, not a person's number
     ("Room 404 on floor 3 has no signs; 20 people waited.", None),
+    ("本人认为办事效率高", None),
+    ("我叫了三次号都没人理", None),
+    ("我叫他们等一下再说，结果没人管", None),
+    ("本人是附近居民，晚上太吵", None),
+    ("本人 认为窗口太少", None),
+    ("I am satisfied", None),
+    ("i am very happy with the new hall.", None),
+    ("i am still waiting for an answer.", None),
+    ("i'm a retired teacher, service was fine.", None),
+    ("my name is not important, the queue is.", None),
+    ("第一二三项都没有落实", None),
+    ("一二三，大家一起喊口号", None),
+    ("一年三百六十五天都在排队", None),
+    ("全角数字：办结率９８％，用时１５天", None),
+    ("我的名字很普通，但问题不普通", None),
 ]
 
 
@@ -93,6 +128,8 @@ def test_opinions_left_empty_are_dropped():
     assert scrub_opinion("my name is John Smith, phone +1 415 555 0132") is None
     assert scrub_opinion("  ") is None
     assert scrub_opinion("我叫王小明，路灯坏了") == f"我叫{ZH}，路灯坏了"
+    assert scrub_opinion("我叫：王小明，电话：一三八一二三四五六七八") is None
+    assert scrub_opinion("my name is john smith") is None
 
 
 def test_html_is_left_for_the_renderer_to_escape():

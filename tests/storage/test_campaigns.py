@@ -82,3 +82,15 @@ def test_opening_hours_are_read_back_in_the_campaign_timezone(engine):
         assert phase(row, datetime(2026, 12, 1, 0, 30, tzinfo=UTC)) == "upcoming"
         assert phase(row, datetime(2026, 12, 1, 1, 30, tzinfo=UTC)) == "open"
         assert phase(row, datetime(2026, 12, 20, 10, 30, tzinfo=UTC)) == "closed"
+
+
+def test_a_sealed_campaign_with_raters_cannot_be_unsealed_or_loosened(engine, campaign):
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "")
+        people.enrol(s, campaign.id, people.get_or_create_person(s, 42), "recipients")
+    for change, message in (({"sealed": False}, "stays sealed"), ({"min_group_size": 1}, "may rise but not fall")):
+        with session_scope(engine) as s, pytest.raises(campaigns.CampaignLocked, match=message):
+            campaigns.store_campaign(s, Campaign.model_validate(campaign_data(**change)), "")
+    with session_scope(engine) as s:  # tightening is fine
+        campaigns.store_campaign(s, Campaign.model_validate(campaign_data(min_group_size=5)), "")
+        assert campaigns.get_campaign(s, campaign.id).min_group_size == 5

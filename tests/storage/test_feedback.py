@@ -88,3 +88,33 @@ def test_followup_answers_are_anonymous_and_once_per_person(engine):
 def test_end_of_a_deadline_day_is_midnight_in_the_campaign_zone():
     assert fb.end_of(date(2027, 1, 20), "Asia/Shanghai") == datetime(2027, 1, 20, 16, 0, tzinfo=UTC)
     assert fb.local_today(datetime(2027, 1, 20, 16, 0, tzinfo=UTC), "Asia/Shanghai") == date(2027, 1, 21)
+
+
+def _membership(s, campaign, chat_id):
+    person = people.find_person(s, chat_id)
+    return person, people.membership(s, campaign.id, person.id)
+
+
+def test_an_after_service_rater_is_asked_only_about_their_evaluee(engine):
+    campaign = closed_campaign(engine)
+    with session_scope(engine) as s:
+        _, m = _membership(s, campaign, RECIPIENTS[0])
+        m.only_evaluee = "water"  # came through water's after-service link
+        s.add(m)
+        s.flush()
+        assert RECIPIENTS[0] not in [p.chat_id for p in fb.raters_of(s, campaign, "transport")]
+        assert RECIPIENTS[0] in [p.chat_id for p in fb.raters_of(s, campaign, "water")]
+
+
+def test_opted_out_and_unreachable_raters_are_not_asked(engine):
+    campaign = closed_campaign(engine)
+    with session_scope(engine) as s:
+        _, m = _membership(s, campaign, RECIPIENTS[0])
+        m.status = "opted_out"  # /stop after submitting: submitted stays True
+        s.add(m)
+        stopped, _ = _membership(s, campaign, RECIPIENTS[1])
+        stopped.status = "stopped"
+        s.add(stopped)
+        s.flush()
+        assert m.submitted
+        assert sorted(p.chat_id for p in fb.raters_of(s, campaign, "transport")) == sorted([RECIPIENTS[2], STAFF])

@@ -130,3 +130,11 @@ def test_a_tick_at_the_exact_firing_instant_fires_it(engine):
     firing = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo(SHANGHAI))
     assert due(engine, firing) == firing
     assert due(engine, firing - timedelta(milliseconds=500)) is None  # never early
+
+
+def test_a_skipped_firing_is_logged_once_not_at_every_tick(engine, caplog):
+    caplog.set_level("INFO", logger="storage.schedule")
+    schedule._reported.clear()  # other tests skipped the same firing in this process
+    for minutes in (0, 1, 2):  # three ticks while the 09:00 firing is too old
+        assert due(engine, NOW + timedelta(hours=2, minutes=minutes)) is None
+    assert len([r for r in caplog.records if "missed by more than" in r.message]) == 1
