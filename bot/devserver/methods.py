@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+import functools
 import time
 from typing import Any, Callable
 
 from .htmltext import EntityParseError, parse_html, trim_text, utf16_len
 from .params import ApiError, Upload, bad, get_bool, get_int, get_json, get_str, image_size
 from .ratelimit import RateLimiter
-from .state import CallbackAnswer, ChatRecord, State, StoredFile, StoredMessage, WebhookConfig
+from .state import _copy, CallbackAnswer, ChatRecord, State, StoredFile, StoredMessage, WebhookConfig
 
 __all__ = ["ApiError", "Upload", "BotApi", "NOT_MODIFIED"]
 
@@ -36,6 +37,19 @@ _CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_vid
                            "record_video_note", "upload_video_note"})
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_html_once(raw: str) -> tuple[str, list[dict]]:
+    return parse_html(raw)  # never handed out as is: _parse_html copies
+
+
+def _parse_html(raw: str) -> tuple[str, list[dict]]:
+    """``parse_html``, remembered: a bot sends the same few card texts again and again,
+    and parsing them was a large part of the dev server's cost under load. Fresh entity
+    dicts each time (callers store them)."""
+    text, entities = _parse_html_once(raw)
+    return text, _copy(entities)
 
 class BotApi:
     def __init__(self, state: State, limiter: RateLimiter, *, check_photo_bytes: bool = True,
@@ -103,7 +117,7 @@ class BotApi:
             mode = parse_mode.lower()
             if mode == "html":
                 try:
-                    text, entities = parse_html(raw)
+                    text, entities = _parse_html(raw)
                 except EntityParseError as exc:
                     raise bad(f"can't parse entities: {exc}") from None
                 source = raw

@@ -18,6 +18,20 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, atoms); several times cheaper than
+    ``copy.deepcopy``, which the dev server called for every message it showed."""
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, _ATOMS) else _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [v if isinstance(v, _ATOMS) else _copy(v) for v in value]
+    if isinstance(value, _ATOMS):
+        return value
+    return copy.deepcopy(value)
+
 __all__ = [
     "UserRecord", "ChatRecord", "StoredFile", "StoredMessage", "QueuedUpdate",
     "CallbackQueryRecord", "CallbackAnswer", "CallRecord", "WebhookConfig", "State",
@@ -110,14 +124,14 @@ class StoredMessage:
         if self.text is not None:
             d["text"] = self.text
             if self.entities:
-                d["entities"] = copy.deepcopy(self.entities)
-        d.update(copy.deepcopy(self.media))
+                d["entities"] = _copy(self.entities)
+        d.update(_copy(self.media))
         if self.caption is not None:
             d["caption"] = self.caption
             if self.entities:
-                d["caption_entities"] = copy.deepcopy(self.entities)
+                d["caption_entities"] = _copy(self.entities)
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
-            d["reply_markup"] = copy.deepcopy(self.reply_markup)
+            d["reply_markup"] = _copy(self.reply_markup)
         return d
 
 
@@ -209,6 +223,7 @@ class State:
         # Async waiters (UserHandle.wait_for_async) per chat id: (loop, event) pairs woken
         # on every bot change in that chat, instead of each polling the state.
         self.async_waiters: dict[int, list] = {}
+        self._to_wake: dict[Any, list] = {}  # loop -> events to set there (State._wake_later)
         self.bot_user = bot_user
         self.version = 0
         self.users: dict[int, UserRecord] = {}
@@ -280,11 +295,27 @@ class State:
         waiters = (self.async_waiters.get(chat_id, ()) if chat_id is not None
                    else [w for ws in self.async_waiters.values() for w in ws])
         for loop, event in waiters:
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # that loop is closed
-                pass
+            self._wake_later(loop, event)
         self.changed.notify_all()
+
+    def _wake_later(self, loop: Any, event: Any) -> None:
+        """Set ``event`` in ``loop``: one thread hop per loop for all the events set
+        meanwhile, not one per event (each hop writes to the loop's wake-up pipe)."""
+        pending = self._to_wake.get(loop)
+        if pending is not None:
+            pending.append(event)
+            return
+        self._to_wake[loop] = [event]
+        try:
+            loop.call_soon_threadsafe(self._set_events, loop)
+        except RuntimeError:  # that loop is closed
+            self._to_wake.pop(loop, None)
+
+    def _set_events(self, loop: Any) -> None:  # in ``loop``
+        with self.lock:
+            events = self._to_wake.pop(loop, ())
+        for event in events:
+            event.set()
 
     def new_message(self, chat: ChatRecord, *, from_bot: bool, sender: dict, **fields: Any) -> StoredMessage:
         with self.lock:
@@ -357,7 +388,7 @@ class State:
                 q.delivered = True
             if batch:
                 self.last_activity = time.monotonic()
-            return [copy.deepcopy(q.payload) for q in batch]
+            return [_copy(q.payload) for q in batch]
 
     def drop_all(self) -> None:
         with self.lock:
