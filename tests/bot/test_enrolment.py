@@ -9,51 +9,20 @@ import pytest
 from sqlmodel import func, select
 
 from bot.jobs import reminders
-from bot.service import Incoming, Service
+from bot.service import Service
 from flows.campaign import Campaign
 from storage import campaigns, draw, links
 from storage.db import session_scope
 from storage.models import Ballot, Link, Membership, Outbox
 from storage.status import group_progress
+from tests.chat_user import ChatUser
 from tests.factories import campaign_data
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-class Person:
-    update_id = 0
-
-    def __init__(self, service: Service, chat_id: int, language_code: str = "zh") -> None:
-        self.service, self.chat_id, self.lang = service, chat_id, language_code
-        self.screen = None
-        self.last = None
-
-    def _send(self, **kw):
-        Person.update_id += 1
-        self.last = self.service.handle(Incoming(self.chat_id, update_id=Person.update_id,
-                                                 language_code=self.lang, **kw))
-        with_buttons = [m for m in self.last.messages if m.buttons]
-        if with_buttons:
-            self.screen = with_buttons[-1]
-        return self.last
-
-    def start(self, payload: str = ""):
-        return self._send(kind="start", text=payload)
-
-    def command(self, name: str):
-        return self._send(kind="command", command=name)
-
-    def tap(self, label: str):
-        action = next((b.action for b in self.screen.all_buttons() if b.label == label), None)
-        assert action is not None, f"no button {label!r} in {[b.label for b in self.screen.all_buttons()]}"
-        return self._send(kind="tap", data=action)
-
-    def tap_data(self, data: str):
-        return self._send(kind="tap", data=data)
-
-    def texts(self) -> str:
-        return "\n".join(m.text for m in self.last.messages) + (self.last.toast or "")
+Person = ChatUser
 
 
 @pytest.fixture

@@ -14,52 +14,20 @@ from storage import campaigns, links
 from storage.db import session_scope
 from storage.models import Answer, Ballot, Conversation, Membership, Opinion
 
+from tests.chat_user import ChatUser
 from tests.factories import campaign_data
 
 pytestmark = pytest.mark.postgres
 
 
-class Rater:
-    """Acts like a person in the chat: reads the last card, taps labels, types text."""
-
-    update_id = 0
-
-    def __init__(self, service: Service, chat_id: int) -> None:
-        self.service, self.chat_id = service, chat_id
-        self.screen = None
-        self.last = None
-
-    def _send(self, **kw) -> object:
-        Rater.update_id += 1
-        reply = self.service.handle(Incoming(self.chat_id, update_id=Rater.update_id, **kw))
-        self.last = reply
-        with_buttons = [m for m in reply.messages if m.buttons]
-        if with_buttons:
-            self.screen = with_buttons[-1]
-        return reply
+class Rater(ChatUser):
+    """A rater: the consent screen that comes first on enrolment is agreed to at once."""
 
     def start(self, payload: str = ""):
-        reply = self._send(kind="start", text=payload)
+        reply = super().start(payload)
         if self.screen is not None and "同意参加" in [b.label for b in self.screen.all_buttons()]:
-            reply = self.tap("同意参加")  # the consent screen comes first (enrolment)
+            reply = self.tap("同意参加")
         return reply
-
-    def text(self, text: str):
-        return self._send(kind="text", text=text)
-
-    def command(self, name: str):
-        return self._send(kind="command", command=name)
-
-    def tap(self, label: str):
-        action = next((b.action for b in self.screen.all_buttons() if b.label == label), None)
-        assert action is not None, f"no button {label!r} in {[b.label for b in self.screen.all_buttons()]}"
-        return self._send(kind="tap", data=action)
-
-    def tap_data(self, data: str):
-        return self._send(kind="tap", data=data)
-
-    def texts(self) -> str:
-        return "\n".join(m.text for m in self.last.messages)
 
 
 def open_recipients() -> dict:
