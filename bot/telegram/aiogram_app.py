@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import aiohttp
 from pydantic import ValidationError
+from yarl import URL
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -139,20 +140,29 @@ class AiogramTransport:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self._urls: dict[str, str] = {}
+        self._urls: dict[str, URL] = {}
+        self._timeout: tuple[float, aiohttp.ClientTimeout] | None = None
+
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        seconds = self.bot.session.timeout
+        if self._timeout is None or self._timeout[0] != seconds:
+            self._timeout = (seconds, aiohttp.ClientTimeout(total=seconds))
+        return self._timeout[1]
 
     async def _post(self, name: str, payload: dict, method: Callable[[], TelegramMethod]):  # noqa: ANN202
         """POST ``payload`` to Bot API method ``name``; the result of an ok answer.
-        ``method`` builds aiogram's method object, only needed to report an error."""
+        ``method`` builds aiogram's method object, only needed to report an error.
+        The URL is parsed once per method and the answer read as bytes (no charset
+        sniffing): small costs, but paid twice per tap."""
         session = self.bot.session
         url = self._urls.get(name)
         if url is None:
-            url = self._urls[name] = session.api.api_url(token=self.bot.token, method=name)
+            url = self._urls[name] = URL(session.api.api_url(token=self.bot.token, method=name))
         try:
             http = await session.create_session()
-            async with http.post(url, data=session.json_dumps(payload), headers=_JSON,
-                                 timeout=aiohttp.ClientTimeout(total=session.timeout)) as resp:
-                status, content = resp.status, await resp.text()
+            async with http.post(url, data=session.json_dumps(payload).encode(), headers=_JSON,
+                                 timeout=self._client_timeout()) as resp:
+                status, content = resp.status, await resp.read()
         except asyncio.TimeoutError as exc:
             raise TelegramNetworkError(method=method(), message="Request timeout error") from exc
         except aiohttp.ClientError as exc:
@@ -164,8 +174,9 @@ class AiogramTransport:
                 data = None
             if isinstance(data, dict) and data.get("ok") is True:
                 return data.get("result")
-        session.check_response(self.bot, method(), status, content)  # raises aiogram's error
-        raise TelegramNetworkError(method=method(), message=f"unexpected answer {status}: {content[:200]}")
+        text = content.decode("utf-8", "replace")
+        session.check_response(self.bot, method(), status, text)  # raises aiogram's error
+        raise TelegramNetworkError(method=method(), message=f"unexpected answer {status}: {text[:200]}")
 
     async def _call(self, coro):  # noqa: ANN001, ANN202
         try:
