@@ -83,6 +83,7 @@ class Service:
         # conversation by that chat's next step (same transaction) or by flush_cards().
         self._sent: dict[int, tuple[str, dict[str, int]]] = {}
         self._sent_lock = threading.Lock()
+        self._feature_taps = {prefix for f in self.features for prefix in f.taps}
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run a (blocking) service call from async code.
@@ -118,7 +119,35 @@ class Service:
         with session_scope(self.engine) as s:
             if inc.update_id is not None and not updates.first_time(s, inc.update_id):
                 return Reply(duplicate=True)  # redelivered, or a concurrent twin won
+            if inc.kind == "tap" and (reply := self._answering_tap(s, inc)) is not None:
+                return reply
             return self._dispatch(s, inc)
+
+    def _answering_tap(self, s: Session, inc: Incoming) -> Reply | None:
+        """Most of a campaign's traffic: a questionnaire tap by a rater who is answering.
+        Same rules as the full path, on plain records (one read, one write). None when
+        anything is out of the ordinary (a feature's button, a submit, a gate or phase
+        that refuses, ...): nothing has been written, and ``_dispatch`` takes over."""
+        if inc.data[:1] in self._feature_taps or chat.parse_language_action(inc.data):
+            return None
+        ctx = conversations.load_answering(s, inc.chat_id, QUESTIONNAIRE)
+        if ctx is None:
+            return None
+        person, member = ctx.person, ctx.member
+        if person.status == "unreachable" or member.submitted or member.status == "opted_out":
+            return None
+        campaign = self.campaign(s, member.campaign_id)
+        if self.phase_notice(campaign, ctx.phase, person.locale) is not None:
+            return None
+        if any(f.gate is not None and f.gate(self, s, person, member, campaign, inc) is not None
+               for f in self.features):
+            return None
+        result = q.step(campaign, q.QState.model_validate(ctx.state), q.Tap(inc.data))
+        if result.submission is not None:
+            return None  # sealing a ballot goes the full way
+        cards = _newest({**ctx.cards, **self._take_cards(person.chat_id, campaign.id)})
+        conversations.save_answering(s, ctx.conv_id, result.state.model_dump(mode="json"), cards)
+        return Reply(list(result.outcome.messages), result.outcome.toast, cards, campaign.id)
 
     def remember_cards(self, chat_id: int, campaign_id: str, sent: dict[str, int]) -> None:
         """Note the message ids of newly sent cards. No database work here: the chat's
@@ -323,7 +352,7 @@ class Service:
         ctx = self._context(s, person, campaign_id)
         if ctx is not None and ctx.phase is not None:
             return ctx.phase
-        return campaigns.get_row(s, campaign_id)
+        return campaigns.phase_row(s, campaign_id)
 
     def _current(self, s: Session, person: Person) -> Campaign | None:
         return self.campaign(s, person.current_campaign) if person.current_campaign else None

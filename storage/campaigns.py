@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, func, select
 
 from flows.campaign import Campaign
@@ -98,8 +99,21 @@ def get_campaign(session: Session, campaign_id: str) -> Campaign:
     return Campaign.model_validate(row.definition)
 
 
+_PHASE_COLUMNS = select(CampaignRow.opens, CampaignRow.closes, CampaignRow.closed).where(
+    CampaignRow.id == bindparam("campaign_id"))
+
+
 def get_row(session: Session, campaign_id: str) -> CampaignRow:
     row = session.get(CampaignRow, campaign_id)
+    if row is None:
+        raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
+    return row
+
+
+def phase_row(session: Session, campaign_id: str):  # noqa: ANN201
+    """Only the columns ``phase`` reads: loading the whole row parses the stored
+    definition (JSON), which a chat step does not need."""
+    row = session.execute(_PHASE_COLUMNS, {"campaign_id": campaign_id}).first()
     if row is None:
         raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
     return row

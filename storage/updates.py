@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session
+
+from storage.direct import Direct
 
 from storage.models import ProcessedUpdate, utcnow
 
 
-# On the table, not the ORM class (a plain INSERT, no ORM bulk machinery), built once.
-_INSERT = insert(ProcessedUpdate.__table__)
+# Run straight on the driver (``storage.direct``): once per update, so its cost counts.
+_INSERT = Direct(insert(ProcessedUpdate.__table__).values(update_id=bindparam("update_id"),
+                                                            handled_at=bindparam("handled_at")))
 
 
 def first_time(session: Session, update_id: int) -> bool:
@@ -21,11 +23,18 @@ def first_time(session: Session, update_id: int) -> bool:
     A plain INSERT (one round trip): the primary key refuses a repeat, also a concurrent
     one. On False the transaction has been rolled back, so call this first."""
     try:
-        session.connection().execute(_INSERT, {"update_id": update_id, "handled_at": utcnow()})
-    except IntegrityError:
+        _INSERT.run(session, update_id=update_id, handled_at=utcnow())
+    except Exception as exc:
+        if not _is_integrity_error(session, exc):
+            raise
         session.rollback()
         return False
     return True
+
+
+def _is_integrity_error(session: Session, exc: Exception) -> bool:
+    dbapi = session.get_bind().dialect.loaded_dbapi
+    return isinstance(exc, dbapi.IntegrityError)
 
 
 def prune(session: Session, before: datetime) -> int:

@@ -41,6 +41,8 @@ class Feature:
     # Called for free text before the questionnaire sees it; None = not mine.
     text: Handler | None = None
     # Called before a rater's questionnaire step; a Reply refuses it (e.g. "not drawn").
+    # Read-only: a tap may call it with plain records (``storage.conversations``
+    # ``PersonRecord``/``MemberRecord``) and then take the full path after all.
     gate: Gate | None = None
 
 

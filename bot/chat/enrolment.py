@@ -21,7 +21,7 @@ from storage.models import Link, Membership, Outbox, Person
 
 
 def _closed_notice(svc: Service, s: Session, campaign: Campaign, person: Person) -> Reply | None:
-    row = campaigns.get_row(s, campaign.id)
+    row = campaigns.phase_row(s, campaign.id)
     if campaigns.phase(row, svc.clock()) == "closed":
         return Reply([svc.phase_notice(campaign, row, person.locale)])
     return None
@@ -60,7 +60,7 @@ def _after_consent(svc: Service, s: Session, person: Person, member: Membership,
     sampled = not g.open and bool(g.sample) and member.only_evaluee is None
     if sampled and member.drawn_round is None:
         return Reply([_draw_notice(s, campaign, member, person.locale)])
-    row = campaigns.get_row(s, campaign.id)
+    row = campaigns.phase_row(s, campaign.id)
     if (notice := svc.phase_notice(campaign, row, person.locale)) is not None:
         return Reply([notice])
     return svc.begin(s, person, member, campaign)

@@ -10,7 +10,7 @@ from sqlmodel import func, select
 
 from bot.service import Incoming, Service
 from flows.campaign import Campaign
-from storage import campaigns, links
+from storage import campaigns, links, people
 from storage.db import session_scope
 from storage.models import Answer, Ballot, Conversation, Membership, Opinion
 
@@ -226,3 +226,29 @@ def test_closed_and_upcoming_campaigns_refuse_answers(engine, setup):
         # (enrolling ahead of the opening is allowed; answering is not)
         assert s.exec(select(func.count()).select_from(Conversation)).one() == 0
         assert s.exec(select(func.count()).select_from(Ballot)).one() == 0
+
+
+def test_a_tap_after_the_campaign_closed_is_refused_and_keeps_the_draft(engine, setup):
+    service, campaign, token, _ = setup
+    r = Rater(service, 520)
+    r.start(token)
+    r.tap("满意")
+    with session_scope(engine) as s:
+        campaigns.close(s, campaign.id)
+    reply = r.tap("满意")
+    assert reply.toast and "已结束" in reply.toast and not reply.messages
+    with session_scope(engine) as s:
+        conv = s.exec(select(Conversation)).one()
+        assert conv.state["answers"] == {"transport": {"style": "satisfied"}}
+
+
+def test_a_tap_from_someone_marked_unreachable_counts_and_makes_them_reachable(engine, setup):
+    service, _, token, _ = setup
+    r = Rater(service, 521)
+    r.start(token)
+    service.mark_unreachable(521)
+    before = r.screen.text
+    r.tap("满意")
+    assert r.screen.text != before  # the next question
+    with session_scope(engine) as s:
+        assert people.find_person(s, 521).status == "active"
