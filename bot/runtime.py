@@ -145,7 +145,8 @@ class BotRuntime:
             from telegram import Update
 
             async def feed(update: dict) -> None:
-                await app.update_queue.put(Update.de_json(update, app.bot))
+                # Handled now, not queued: the webhook answers Telegram only afterwards.
+                await app.process_update(Update.de_json(update, app.bot))
 
             await self._serve_webhook(feed, lambda **kw: app.bot.set_webhook(allowed_updates=p.ALLOWED_UPDATES, **kw))
             return

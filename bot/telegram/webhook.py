@@ -2,13 +2,14 @@
 
 Shared by both frameworks: it checks the secret Telegram sends in
 ``X-Telegram-Bot-Api-Secret-Token`` (403 otherwise, and the body is not even read),
-hands the update to the framework's own processing (``feed``) in the background and
-answers 200 at once, so Telegram never waits for our database.
+hands the update to the framework's own processing (``feed``) and answers 200 once it is
+handled. A crash before the answer leaves the update with Telegram, which delivers it
+again (the update id makes that harmless); and Telegram's ``max_connections`` (40) caps
+how many updates are in flight, so a burst queues at Telegram, not in our memory.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import re
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
+SHUTDOWN_GRACE = 5.0  # seconds for updates in hand to finish at stop
 
 
 class WebhookConfigError(ValueError):
@@ -67,7 +69,6 @@ class WebhookServer:
         self.feed = feed
         self.refused = 0
         self._runner: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task] = set()
         self.port: int | None = None
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -82,9 +83,7 @@ class WebhookServer:
             return web.Response(status=400, text="Bad Request: not JSON")
         if not isinstance(update, dict):
             return web.Response(status=400, text="Bad Request: not an update")
-        task = asyncio.create_task(self._process(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._process(update)
         return web.Response(text="ok")
 
     async def _process(self, update: dict) -> None:
@@ -96,15 +95,15 @@ class WebhookServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post(self.config.path, self._receive)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self) -> None:
+        """Stop listening; updates being handled get ``SHUTDOWN_GRACE`` seconds to finish
+        (one cut short is not acknowledged, so Telegram delivers it again)."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._tasks:  # let updates already accepted finish (they are acknowledged)
-            await asyncio.wait(set(self._tasks), timeout=grace)

@@ -88,3 +88,19 @@ async def test_a_request_without_the_secret_is_refused_and_changes_nothing(engin
     with session_scope(engine) as s:
         assert s.exec(select(Person).where(Person.chat_id == 9102)).first() is None
     assert not [c for c in api_server.calls_of("sendMessage") if str(c.params.get("chat_id")) == "9102"]
+
+
+async def test_an_update_is_acknowledged_only_once_handled(engine, api_server, webhook_bot, loaded):
+    """So an update in hand when the bot dies stays with Telegram, which delivers it again."""
+    _, token = loaded
+    update = {"update_id": 990_101, "message": {
+        "message_id": 1, "date": 1_700_000_000, "chat": {"id": 9104, "type": "private"},
+        "from": {"id": 9104, "is_bot": False, "first_name": "Y", "language_code": "zh"}, "text": f"/start {token}",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(webhook_bot.webhook.url, json=update, headers={HEADER: SECRET}) as resp:
+            assert resp.status == 200
+    # By the time Telegram has its 200, the person is enrolled and has the consent screen.
+    with session_scope(engine) as s:
+        assert s.exec(select(Person).where(Person.chat_id == 9104)).first() is not None
+    assert [c for c in api_server.calls_of("sendMessage") if str(c.params.get("chat_id")) == "9104"]
