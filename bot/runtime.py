@@ -12,7 +12,8 @@ import logging
 from typing import Literal
 
 from bot.service import Service
-from bot.telegram.webhook import WebhookConfig, WebhookServer
+from bot.telegram.delivery import Detached
+from bot.telegram.webhook import SHUTDOWN_GRACE, WebhookConfig, WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class BotRuntime:
         if self.webhook_server is not None:
             await self.webhook_server.stop()
             self.webhook_server = None
+        detached = getattr(self.transport, "detached", None)
+        if detached is not None:  # replies of acknowledged updates still on their way
+            await detached.drain(SHUTDOWN_GRACE)
         self.service.flush_cards()
         if self.framework == "aiogram":
             with contextlib.suppress(RuntimeError):
@@ -145,7 +149,7 @@ class BotRuntime:
             from telegram import Update
 
             async def feed(update: dict) -> None:
-                # Handled now, not queued: the webhook answers Telegram only afterwards.
+                # Handled now, not queued: the webhook answers Telegram once it is committed.
                 await app.process_update(Update.de_json(update, app.bot))
 
             await self._serve_webhook(feed, lambda **kw: app.bot.set_webhook(allowed_updates=p.ALLOWED_UPDATES, **kw))
@@ -155,6 +159,7 @@ class BotRuntime:
     async def _serve_webhook(self, feed, set_webhook) -> None:  # noqa: ANN001
         """Listen first, then tell Telegram where to post (and with which secret)."""
         cfg = self.webhook
+        self.transport.detached = Detached()
         self.webhook_server = WebhookServer(cfg, feed)
         try:
             await self.webhook_server.start()

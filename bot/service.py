@@ -74,7 +74,8 @@ class Service:
                  features: list[Feature] | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self.features = default_features() if features is None else features
+        # A tuple: the fast path below knows the features' button prefixes from the start.
+        self.features = tuple(default_features() if features is None else features)
         # SQLite takes one writer at a time: one database thread avoids lock convoys.
         workers = 1 if engine.dialect.name == "sqlite" else 8
         self._db = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minping-db")

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, func, select
 
 from flows.campaign import Campaign
-from storage.models import Ballot, CampaignRow, CategoryRow, EvalueeRow, Membership, RaterGroupRow
+from storage.models import Ballot, CampaignRow, CategoryRow, EvalueeRow, Membership, RaterGroupRow, utcnow
 
 
 class CampaignLocked(Exception):
@@ -71,6 +71,7 @@ def store_campaign(session: Session, campaign: Campaign, source: str) -> LoadRes
             session.exec(delete(table).where(col(table.campaign_id) == campaign.id))
         row.title, row.definition, row.source = campaign.title, definition, source
         row.opens, row.closes, row.sealed = _utc(campaign.opens), _utc(campaign.closes), campaign.sealed
+        row.loaded_at = utcnow()
         created = False
     else:
         row = CampaignRow(

@@ -84,9 +84,12 @@ def migrate(engine: Engine) -> None:
 
 
 def _is_connection_error(exc: Exception) -> bool:
+    import sqlite3
+
     from sqlalchemy.exc import OperationalError
 
-    return isinstance(exc, OperationalError)
+    # BEGIN IMMEDIATE goes straight to the driver (``_on_begin``): its error is sqlite3's.
+    return isinstance(exc, OperationalError | sqlite3.OperationalError)
 
 
 @contextmanager

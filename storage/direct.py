@@ -6,6 +6,9 @@ such a one-row statement (bench/throughput.py); here it is paid once, at compile
 Values still pass through the column types' own bind and result processors, so a row
 reads and writes exactly as through the ORM, on SQLite and on PostgreSQL.
 The statement joins the session's current transaction (``Session.connection()``).
+Driver errors come through as the driver raises them (``sqlite3.IntegrityError``, …),
+not wrapped by SQLAlchemy; statements with expanding IN or literal-execute parameters
+are refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class _Compiled:
     positional: bool
     binds: dict[str, Callable[[Any], Any]]  # name -> bind processor
     results: tuple[Callable[[Any], Any] | None, ...]  # per selected column
+    defaults: dict[str, Any]  # values written into the statement itself
 
 
 class Direct:
@@ -33,32 +37,42 @@ class Direct:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        done = self._compiled.get(dialect.name)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        done = self._compiled.get(key)
         if done is None:
             compiled = self.statement.compile(dialect=dialect)
-            binds = {}
+            if "__[POSTCOMPILE" in compiled.string or compiled.literal_execute_params:
+                raise ValueError("Direct runs plain statements only (no expanding IN, no literal_execute)")
+            binds, defaults = {}, {}
             for name, bind in compiled.binds.items():
                 proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if proc is not None:
                     binds[name] = proc
+                if not bind.required:  # a value written into the statement, e.g. ``col == "x"``
+                    defaults[name] = bind.effective_value
             results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
                             for c in getattr(self.statement, "selected_columns", ()))
             positional = bool(compiled.positional)
             names = tuple(compiled.positiontup or ()) if positional else ()
-            done = _Compiled(compiled.string, names, positional, binds, results)
-            self._compiled[dialect.name] = done
+            done = _Compiled(compiled.string, names, positional, binds, results, defaults)
+            self._compiled[key] = done
         return done
 
     def _execute(self, session: Session, params: Mapping[str, Any]):  # noqa: ANN202
         conn = session.connection()
         c = self._for(conn.dialect)
-        values = {k: (c.binds[k](v) if k in c.binds else v) for k, v in params.items()}
+        given = {**c.defaults, **params}
+        values = {k: (c.binds[k](v) if k in c.binds else v) for k, v in given.items()}
         args: Sequence[Any] | Mapping[str, Any] = tuple(values[n] for n in c.names) if c.positional else values
         cursor = conn.connection.driver_connection.cursor()
-        cursor.execute(c.sql, args)
+        try:
+            cursor.execute(c.sql, args)
+        except BaseException:
+            cursor.close()
+            raise
         return c, cursor
 
     def rows(self, session: Session, **params: Any) -> list[tuple]:

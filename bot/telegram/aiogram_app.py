@@ -138,6 +138,8 @@ class AiogramTransport:
     CPU, bench/throughput.py). Any answer but ``ok`` goes through aiogram's
     ``check_response``, so errors raise exactly the exceptions aiogram raises."""
 
+    detached = None  # webhook mode: a delivery.Detached (replies shown after the answer)
+
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._urls: dict[str, URL] = {}

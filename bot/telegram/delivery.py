@@ -61,15 +61,49 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
             service.remember_cards(chat_id, reply.campaign_id, sent)  # in memory; no DB trip
 
 
+class Detached:
+    """Replies still being shown after their update was acknowledged (webhook mode).
+
+    Telegram waits for the webhook's answer, and with ``max_connections`` of them at
+    once, so the answer goes back as soon as the update's transaction has committed;
+    showing the reply (which may wait out flood control) goes on in a task kept here
+    and awaited at shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task] = set()
+
+    def spawn(self, coro) -> None:  # noqa: ANN001
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
 async def handle(service: Service, transport: Transport, inc: Incoming, callback_id: str | None = None) -> None:
     """Run one incoming event through the service and show the reply. A button press is
     always answered (answerCallbackQuery, with the toast if any), so the client's spinner
-    stops; that call goes out together with the card's edit."""
+    stops; that call goes out together with the card's edit. When the transport has a
+    ``detached`` set (webhook mode), this returns once the event is committed and the
+    reply is shown in the background."""
     reply = await service.run(service.handle, inc)
+    detached: Detached | None = getattr(transport, "detached", None)
+    if detached is not None:
+        detached.spawn(_show(service, transport, inc.chat_id, reply, callback_id))
+    else:
+        await _show(service, transport, inc.chat_id, reply, callback_id)
+
+
+async def _show(service: Service, transport: Transport, chat_id: int, reply: Reply, callback_id: str | None) -> None:
     answered = None
     if callback_id is not None:  # sent alongside the new card, not before it: one round trip less
         answered = asyncio.create_task(_answer(transport, callback_id, reply.toast))
-    await deliver(service, transport, inc.chat_id, reply)
+    await deliver(service, transport, chat_id, reply)
     if answered is not None:
         await answered
 

@@ -44,6 +44,8 @@ def _seconds(exc: RetryAfter) -> float:
 
 
 class PTBTransport:
+    detached = None  # webhook mode: a delivery.Detached (replies shown after the answer)
+
     def __init__(self, bot) -> None:  # noqa: ANN001
         self.bot = bot
 

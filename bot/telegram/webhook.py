@@ -2,10 +2,11 @@
 
 Shared by both frameworks: it checks the secret Telegram sends in
 ``X-Telegram-Bot-Api-Secret-Token`` (403 otherwise, and the body is not even read),
-hands the update to the framework's own processing (``feed``) and answers 200 once it is
-handled. A crash before the answer leaves the update with Telegram, which delivers it
-again (the update id makes that harmless); and Telegram's ``max_connections`` (40) caps
-how many updates are in flight, so a burst queues at Telegram, not in our memory.
+hands the update to the framework's own processing (``feed``) and answers 200 once the
+update's transaction has committed; the reply is shown in the background
+(``bot.telegram.delivery.Detached``), so flood-control waits never hold Telegram's
+connection. A crash before the commit leaves the update with Telegram, which delivers it
+again; Telegram's ``max_connections`` (40) caps how many updates are in hand at once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
-SHUTDOWN_GRACE = 5.0  # seconds for updates in hand to finish at stop
+SHUTDOWN_GRACE = 5.0  # seconds at stop for updates in hand, then for their replies
 
 
 class WebhookConfigError(ValueError):
@@ -102,8 +103,7 @@ class WebhookServer:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Stop listening; updates being handled get ``SHUTDOWN_GRACE`` seconds to finish
-        (one cut short is not acknowledged, so Telegram delivers it again)."""
+        """Stop listening; updates in hand get ``SHUTDOWN_GRACE`` seconds to commit."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

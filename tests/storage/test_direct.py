@@ -73,3 +73,19 @@ def test_a_repeated_update_id_is_refused_and_the_transaction_stays_usable(engine
         assert updates.first_time(s, 43)  # the same session goes on after the refusal
     with session_scope(engine) as s:
         assert not updates.first_time(s, 43)
+
+
+def test_values_written_into_a_statement_are_bound_and_expanding_in_is_refused(engine, campaign):
+    from sqlalchemy import bindparam, select
+
+    from storage.direct import Direct
+    from storage.models import Person
+
+    _answering(engine, campaign, chat_id=703)
+    p = Person.__table__.c
+    with session_scope(engine) as s:
+        fixed = Direct(select(p.chat_id).where(p.locale == "zh", p.chat_id == bindparam("chat_id")))
+        assert fixed.rows(s, chat_id=703) == [(703,)]
+        assert fixed.rows(s, chat_id=704) == []
+        with pytest.raises(ValueError, match="expanding IN"):
+            Direct(select(p.chat_id).where(p.chat_id.in_([703, 704]))).rows(s)
