@@ -30,8 +30,8 @@ class ChatUser:
     def text(self, text: str) -> Reply:
         return self._send(kind="text", text=text)
 
-    def command(self, name: str) -> Reply:
-        return self._send(kind="command", command=name)
+    def command(self, name: str, args: str = "") -> Reply:
+        return self._send(kind="command", command=name, text=args)
 
     def tap(self, label: str) -> Reply:
         action = next((b.action for b in self.screen.all_buttons() if b.label == label), None)

@@ -13,11 +13,12 @@ from sqlmodel import select
 
 from bot import feedback
 from bot.jobs.rectification import rectification_followup, rectification_reminders
-from bot.service import Incoming, Service
+from bot.service import Service
 from flows.scrub import PLACEHOLDER_ZH
 from storage import feedback as fb
 from storage.db import session_scope
 from storage.models import Outbox
+from tests.chat_user import ChatUser
 from tests.feedback_setup import (
     CLOSED_AT, ORGANIZER, RECIPIENTS, STAFF, closed_campaign, evaluee_code, make_campaign,
 )
@@ -33,41 +34,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-class Chat:
-    n = 0
-
-    def __init__(self, svc: Service, chat_id: int, locale: str = "zh") -> None:
-        self.svc, self.chat_id, self.locale = svc, chat_id, locale
-        self.reply = None
-
-    def _send(self, **kw):
-        Chat.n += 1
-        self.reply = self.svc.handle(Incoming(self.chat_id, update_id=10_000 + Chat.n, language_code=self.locale, **kw))
-        return self.reply
-
-    def start(self, payload):
-        return self._send(kind="start", text=payload)
-
-    def command(self, name, args=""):
-        return self._send(kind="command", command=name, text=args)
-
-    def text(self, text):
-        return self._send(kind="text", text=text)
-
-    def tap(self, label):
-        buttons = [b for m in self.reply.messages for b in m.all_buttons()]
-        action = next((b.action for b in buttons if b.label == label), None)
-        assert action is not None, f"no {label!r} in {[b.label for b in buttons]}"
-        return self._send(kind="tap", data=action)
-
-    def tap_data(self, data):
-        return self._send(kind="tap", data=data)
-
-    @property
-    def said(self) -> str:
-        return "\n".join(m.text for m in self.reply.messages) + "\n" + (self.reply.toast or "")
 
 
 def sent_to(engine, chat_id, kind=None) -> list[Outbox]:
@@ -86,7 +52,7 @@ def world(engine):
 
 
 def bind(engine, svc, campaign, chat_id=CONTACT, key="transport"):
-    c = Chat(svc, chat_id)
+    c = ChatUser(svc, chat_id)
     c.start(evaluee_code(engine, campaign, key))
     return c
 
@@ -100,16 +66,16 @@ def publish(engine, campaign, now):
 def test_binding_with_a_single_use_code(engine, world):
     campaign, svc, _ = world
     code = evaluee_code(engine, campaign, "transport")
-    a = Chat(svc, CONTACT)
+    a = ChatUser(svc, CONTACT)
     a.start(code)
-    assert "交通局" in a.said and "联系人" in a.said
+    assert "交通局" in a.texts() and "联系人" in a.texts()
     a.start(code)
-    assert "已经是「交通局」的联系人" in a.said
-    b = Chat(svc, 8002)
+    assert "已经是「交通局」的联系人" in a.texts()
+    b = ChatUser(svc, 8002)
     b.start(code)
-    assert "已被使用" in b.said
+    assert "已被使用" in b.texts()
     a.start(evaluee_code(engine, campaign, "water"))
-    assert "不能再登记为其他对象" in a.said
+    assert "不能再登记为其他对象" in a.texts()
     with session_scope(engine) as s:
         assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [CONTACT]
         assert fb.contacts(s, campaign.id, "water") == []
@@ -123,9 +89,9 @@ def test_several_contacts_and_unbinding(engine, world):
         assert fb.unbind(s, campaign.id, "transport", 8001, clock())
         assert not fb.unbind(s, campaign.id, "transport", 8001, clock())
         assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [8002]
-    gone = Chat(svc, 8001)
+    gone = ChatUser(svc, 8001)
     gone.command("notice")
-    assert "此功能仅对被评议对象的联系人开放" in gone.said
+    assert "此功能仅对被评议对象的联系人开放" in gone.texts()
 
 
 # --- publishing ------------------------------------------------------------------------------------
@@ -159,7 +125,7 @@ def test_publish_sends_the_notice_once_scrubbed_numbered_escaped(engine, world):
     # Publishing again sends nothing twice; a contact bound later gets it.
     assert publish(engine, campaign, clock()).messages == 0
     late = bind(engine, svc, campaign, 8003)
-    assert "随后发送" in late.said
+    assert "随后发送" in late.texts()
     assert len(sent_to(engine, 8003, "feedback")) == len(rows)
 
 
@@ -170,9 +136,9 @@ def test_the_water_contact_sees_only_water(engine, world):
     text = "\n".join(r.text for r in sent_to(engine, 8005))
     assert "水利局" in text and "交通局" not in text
     assert "没有收到针对您的意见建议" in text
-    c = Chat(svc, 8005)
+    c = ChatUser(svc, 8005)
     c.command("notice")
-    assert "水利局" in c.said and "交通局" not in c.said
+    assert "水利局" in c.texts() and "交通局" not in c.texts()
 
 
 def test_long_notices_split_under_the_telegram_limit(engine):
@@ -200,7 +166,7 @@ def test_a_group_below_min_group_size_is_in_no_figure(engine, world):
     publish(engine, campaign, clock())
     text = "\n".join(r.text for r in sent_to(engine, CONTACT))
     c.command("notice")
-    shown = text + c.said
+    shown = text + c.texts()
     assert "所在单位" not in shown  # the staff group's label
     assert "服务对象 " in shown and "（3 份）" in shown
     # recipients: satisfied, fairly, dissatisfied -> 2/3 on each dimension; with staff it would be 2/4.
@@ -216,9 +182,9 @@ def test_no_message_to_an_evaluee_names_a_rater(engine, world):
     campaign, svc, clock = world
     bind(engine, svc, campaign)
     publish(engine, campaign, clock())
-    c = Chat(svc, CONTACT)
+    c = ChatUser(svc, CONTACT)
     c.command("plan")
-    texts = "\n".join(r.text for r in sent_to(engine, CONTACT)) + c.said
+    texts = "\n".join(r.text for r in sent_to(engine, CONTACT)) + c.texts()
     for chat_id in (*RECIPIENTS, STAFF):
         assert str(chat_id) not in texts
 
@@ -234,16 +200,16 @@ def test_raters_and_strangers_get_not_available(engine, world):
     campaign, svc, clock = world
     bind(engine, svc, campaign)
     publish(engine, campaign, clock())
-    rater, stranger = Chat(svc, RECIPIENTS[0]), Chat(svc, 9999, "en")
+    rater, stranger = ChatUser(svc, RECIPIENTS[0]), ChatUser(svc, 9999, "en")
     for who in (rater, stranger):
         for cmd in ("notice", "plan", "rectification"):
             who.command(cmd)
-            assert "仅对" in who.said or "not available" in who.said
-            assert "交通局" not in who.said and "Transport" not in who.said
+            assert "仅对" in who.texts() or "not available" in who.texts()
+            assert "交通局" not in who.texts() and "Transport" not in who.texts()
     with session_scope(engine) as s:
         rnd = fb.current_round(s, campaign.id, "transport")
     stranger.tap_data(f"Rn{rnd.id}.1")
-    assert "not available" in stranger.said
+    assert "not available" in stranger.texts()
     with session_scope(engine) as s:
         assert fb.plans(s, rnd.id) == []
 
@@ -252,10 +218,10 @@ def test_organizer_board_in_chat(engine, world):
     campaign, svc, clock = world
     bind(engine, svc, campaign)
     publish(engine, campaign, clock())
-    org = Chat(svc, ORGANIZER)
+    org = ChatUser(svc, ORGANIZER)
     org.command("rectification")
-    assert "整改台账" in org.said and "交通局：第 1 轮，截止 2027-02-09；意见 3 项，已安排 0，已完成 0，逾期 0" in org.said
-    assert "水利局" in org.said and "尚无联系人" in org.said
+    assert "整改台账" in org.texts() and "交通局：第 1 轮，截止 2027-02-09；意见 3 项，已安排 0，已完成 0，逾期 0" in org.texts()
+    assert "水利局" in org.texts() and "尚无联系人" in org.texts()
 
 
 # --- filing a plan --------------------------------------------------------------------------------------
@@ -264,27 +230,27 @@ def test_file_plans_progress_and_done_in_chat(engine, world):
     c = bind(engine, svc, campaign)
     publish(engine, campaign, clock())
     c.command("plan")
-    assert "尚未安排：第 1-3 项" in c.said
+    assert "尚未安排：第 1-3 项" in c.texts()
     c.tap("为第 1 项制定方案")
     c.text("增设周末窗口")
     c.text("行政审批科")
     c.text("昨天")  # nonsense
-    assert "没看懂这个日期" in c.said
+    assert "没看懂这个日期" in c.texts()
     c.text("2027-01-09")
-    assert "已经过去了" in c.said
+    assert "已经过去了" in c.texts()
     c.text("2027-01-20")
-    assert "已保存方案1" in c.said
+    assert "已保存方案1" in c.texts()
     c.tap("其余各项一并制定")
     c.text("公开办事指南并精简环节")
     c.text("办公室")
     c.text("2027年2月1日")
-    assert "每一项意见都已有整改方案" in c.said
+    assert "每一项意见都已有整改方案" in c.texts()
     c.tap("报告进展")
     c.tap("方案1")
     c.text("周末窗口已开放")
     c.tap("标记完成")
     c.tap("方案1")
-    assert "✅ 已完成" in c.said
+    assert "✅ 已完成" in c.texts()
     with session_scope(engine) as s:
         rnd = fb.current_round(s, campaign.id, "transport")
         plans = fb.plans(s, rnd.id)
@@ -292,7 +258,7 @@ def test_file_plans_progress_and_done_in_chat(engine, world):
         ([1], "done", "周末窗口已开放"), ([2, 3], "planned", None)]
     # Free text outside a plan step is not claimed (it goes to the questionnaire / help).
     c.text("你好")
-    assert "整改" not in c.said
+    assert "整改" not in c.texts()
 
 
 # --- reminders, overdue, follow-up, further round ------------------------------------------------------------
@@ -337,14 +303,14 @@ def test_reminders_overdue_escalation_followup_and_second_round(engine, world):
     assert sent_to(engine, CONTACT, "notice") == []  # the contact is not a rater
     answers = {RECIPIENTS[0]: "满意", RECIPIENTS[1]: "不满意", RECIPIENTS[2]: "基本满意", STAFF: "不了解"}
     for chat, label in answers.items():
-        rater = Chat(svc, chat)
+        rater = ChatUser(svc, chat)
         row = asked[chat][0]
         data = next(a for row_ in row.buttons for lab, a in row_ if lab == label)
         rater.tap_data(data)
-        assert "感谢" in rater.said
+        assert "感谢" in rater.texts()
         rater.tap_data(data)
-        assert "已经回答过了" in rater.said
-    Chat(svc, 9999).tap_data(next(a for r_ in asked[STAFF][0].buttons for _, a in r_))
+        assert "已经回答过了" in rater.texts()
+    ChatUser(svc, 9999).tap_data(next(a for r_ in asked[STAFF][0].buttons for _, a in r_))
     # Everyone answered: the next tick closes the survey, reports 1/3 and opens round 2.
     rectification_followup(engine, end + timedelta(minutes=1))
     with session_scope(engine) as s:
@@ -354,17 +320,17 @@ def test_reminders_overdue_escalation_followup_and_second_round(engine, world):
     report = sent_to(engine, CONTACT, "feedback")[-1]
     assert "满意度 33.3%" in report.text and "第 2 轮整改" in report.text and report.buttons
     assert "满意度 33.3%" in sent_to(engine, ORGANIZER, "notice")[-1].text
-    org = Chat(svc, ORGANIZER)
+    org = ChatUser(svc, ORGANIZER)
     org.command("rectification")
-    assert "第 1 轮整改满意度 33.3%（有效 3）" in org.said and "第 2 轮" in org.said
+    assert "第 1 轮整改满意度 33.3%（有效 3）" in org.texts() and "第 2 轮" in org.texts()
     # Round 2 is the last (max_rounds 2): below the threshold again, no round 3.
     c.command("plan")
-    assert "第 2 轮" in c.said and "尚未安排：第 1-3 项" in c.said
+    assert "第 2 轮" in c.texts() and "尚未安排：第 1-3 项" in c.texts()
     end2 = datetime(2027, 3, 12, 16, 0, tzinfo=UTC)
     rectification_followup(engine, end2)
     for chat in RECIPIENTS:
         rnd2 = [r for r in sent_to(engine, chat, "notice") if "第 2 轮" in r.text][0]
-        Chat(svc, chat).tap_data(next(a for r_ in rnd2.buttons for lab, a in r_ if lab == "不满意"))
+        ChatUser(svc, chat).tap_data(next(a for r_ in rnd2.buttons for lab, a in r_ if lab == "不满意"))
     rectification_followup(engine, end2 + timedelta(days=6))  # the staff member has not answered: still open
     with session_scope(engine) as s:
         assert fb.current_round(s, campaign.id, "transport").survey_closed_at is None
@@ -392,7 +358,7 @@ def _answer_all(engine, svc, answers: dict[int, str]):
     rectification_followup(engine, ROUND1_END)
     for chat, label in answers.items():
         q = [m for m in sent_to(engine, chat, "notice") if m.buttons][-1]
-        Chat(svc, chat).tap_data(next(a for row in q.buttons for lab, a in row if lab == label))
+        ChatUser(svc, chat).tap_data(next(a for row in q.buttons for lab, a in row if lab == label))
     rectification_followup(engine, ROUND1_END + timedelta(days=7))
 
 

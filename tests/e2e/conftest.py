@@ -8,10 +8,7 @@ import pytest
 from bot.devserver import BotAPIServer
 from bot.runtime import BotRuntime
 from bot.service import Service
-from flows.campaign import Campaign
-from storage import campaigns, links
-from storage.db import session_scope
-from tests.factories import campaign_data
+from tests.e2e.rater import open_campaign
 
 TOKEN = "4242:test-token"
 
@@ -29,12 +26,9 @@ def api_server():
 
 @pytest.fixture
 def loaded(engine):
-    """The small test campaign, stored, with the recipients' enrolment token."""
-    campaign = Campaign.model_validate(campaign_data())
-    with session_scope(engine) as s:
-        campaigns.store_campaign(s, campaign, "")
-        token = links.group_link(s, campaign.id, "recipients").token
-    return campaign, token
+    """The small test campaign, stored, with the recipients group open to all (the draw
+    has its own e2e test) and that group's enrolment token."""
+    return open_campaign(engine)
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ from sqlmodel import func, select
 
 from storage.db import session_scope
 from storage.models import Answer, Ballot, Opinion, Person
-from tests.e2e.rater import T, card_with, enrol, open_campaign, say, tap
+from tests.e2e.rater import T, card_with, enrol, say, tap
 
 pytestmark = pytest.mark.postgres
 
-
-@pytest.fixture
-def loaded(engine):
-    return open_campaign(engine)
 
 
 async def test_enrol_answer_back_submit_and_done(engine, api_server, running_bot, loaded):

@@ -15,7 +15,7 @@ from bot.telegram.webhook import HEADER, WebhookConfig
 from storage.db import session_scope
 from storage.models import Answer, Ballot, Person
 from tests.e2e.conftest import TOKEN
-from tests.e2e.rater import T, card_with, enrol, open_campaign, say, tap
+from tests.e2e.rater import T, card_with, enrol, say, tap
 
 pytestmark = pytest.mark.postgres
 
@@ -27,10 +27,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-@pytest.fixture
-def loaded(engine):
-    return open_campaign(engine)
 
 
 @pytest.fixture
