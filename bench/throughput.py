@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
-from bot.demo import prepare  # noqa: E402
+from bot.demo import prepare, walk  # noqa: E402
 from bot.devserver import BotAPIServer  # noqa: E402
 from bot.persona import Persona  # noqa: E402
 from bot.runtime import BotRuntime  # noqa: E402
@@ -98,20 +98,9 @@ async def raters_walk(server: BotAPIServer, campaign, tokens, raters: int, concu
                 await asyncio.sleep(prng.uniform(0, RAMP))
             u = server.user(first_chat + n, language_code="zh")
             u.send(f"/start {token}")
-            current = await u.wait_for_async(screen, TIMEOUT, new=True)
-            while current.buttons:
-                decision = persona.decide(current.text or "", current.labels)
-                if decision.leave:
-                    return
-                if think:
-                    await asyncio.sleep(prng.expovariate(1 / think))
-                began = time.perf_counter()
-                if decision.text is not None:
-                    u.send(decision.text)
-                else:
-                    u.tap(decision.tap, message_id=current.message_id)
-                current = await u.wait_for_async(screen, TIMEOUT, new=True)
-                latencies.append(time.perf_counter() - began)
+            first = await u.wait_for_async(screen, TIMEOUT, new=True)
+            pause = (lambda: asyncio.sleep(prng.expovariate(1 / think))) if think else None
+            await walk(u, persona, first, thanks, latencies, pause)
 
     plans = []
     for n in range(raters):

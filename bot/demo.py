@@ -6,6 +6,7 @@ import asyncio
 import random
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,8 +105,10 @@ def _screen_or_rest(thanks: str):  # noqa: ANN202
     return lambda m: bool(m.buttons) or thanks in (m.text or "") or any(w in (m.text or "") for w in _RESTING)
 
 
-async def _walk(u, persona: Persona, screen, thanks: str, latencies: list[float] | None) -> str:  # noqa: ANN001
-    """Tap through the bot's screens like a person. Returns submitted | abandoned | resting."""
+async def walk(u, persona: Persona, screen, thanks: str, latencies: list[float] | None,  # noqa: ANN001
+               pause: Callable[[], Awaitable[None]] | None = None) -> str:
+    """Tap through the bot's screens like a person (``pause``: awaited before each tap,
+    not counted in ``latencies``). Returns submitted | abandoned | resting."""
     wait = _screen_or_rest(thanks)
     while True:
         if not screen.buttons:
@@ -113,6 +116,8 @@ async def _walk(u, persona: Persona, screen, thanks: str, latencies: list[float]
         decision = persona.decide(screen.text or "", screen.labels)
         if decision.leave:
             return "abandoned"
+        if pause is not None:
+            await pause()
         began = time.perf_counter()
         if decision.text is not None:
             u.send(decision.text)
@@ -150,7 +155,7 @@ async def simulate_in_telegram(server, campaign: Campaign, tokens: dict[str, lis
             u = server.user(chat_id, f"评议人{chat_id}", language_code="zh")
             u.send(f"/start {token}")
             screen = await u.wait_for_async(_screen_or_rest(thanks), TIMEOUT, new=True)
-            outcome = await _walk(u, persona, screen, thanks, latencies)
+            outcome = await walk(u, persona, screen, thanks, latencies)
             tally[outcome] += 1
             if outcome == "resting" and waiting is not None and "抽签名单" in (u.last().text or ""):
                 waiting.append((chat_id, persona))
@@ -176,7 +181,7 @@ async def answer_invitations(server, waiting: list, concurrency: int = 16, progr
             if invitation is None:
                 tally["not drawn"] += 1
             else:
-                tally[await _walk(u, persona, invitation, thanks, None)] += 1
+                tally[await walk(u, persona, invitation, thanks, None)] += 1
             if progress is not None:
                 progress.advance(task)
 

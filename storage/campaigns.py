@@ -18,7 +18,8 @@ class CampaignLocked(Exception):
 
 
 class UnknownCampaign(LookupError):
-    pass
+    def __init__(self, campaign_id: str) -> None:
+        super().__init__(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
 
 
 def genesis_hash(campaign_id: str) -> str:
@@ -96,7 +97,7 @@ def store_campaign(session: Session, campaign: Campaign, source: str) -> LoadRes
 def get_campaign(session: Session, campaign_id: str) -> Campaign:
     row = session.get(CampaignRow, campaign_id)
     if row is None:
-        raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
+        raise UnknownCampaign(campaign_id)
     return Campaign.model_validate(row.definition)
 
 
@@ -107,7 +108,7 @@ _PHASE_COLUMNS = select(CampaignRow.opens, CampaignRow.closes, CampaignRow.close
 def get_row(session: Session, campaign_id: str) -> CampaignRow:
     row = session.get(CampaignRow, campaign_id)
     if row is None:
-        raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
+        raise UnknownCampaign(campaign_id)
     return row
 
 
@@ -116,7 +117,7 @@ def phase_row(session: Session, campaign_id: str):  # noqa: ANN201
     definition (JSON), which a chat step does not need."""
     row = session.execute(_PHASE_COLUMNS, {"campaign_id": campaign_id}).first()
     if row is None:
-        raise UnknownCampaign(f"no campaign '{campaign_id}' (load one with: minping campaign load FILE)")
+        raise UnknownCampaign(campaign_id)
     return row
 
 

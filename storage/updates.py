@@ -8,7 +8,6 @@ from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session
 
 from storage.direct import Direct
-
 from storage.models import ProcessedUpdate, utcnow
 
 
@@ -24,17 +23,10 @@ def first_time(session: Session, update_id: int) -> bool:
     one. On False the transaction has been rolled back, so call this first."""
     try:
         _INSERT.run(session, update_id=update_id, handled_at=utcnow())
-    except Exception as exc:
-        if not _is_integrity_error(session, exc):
-            raise
+    except session.get_bind().dialect.loaded_dbapi.IntegrityError:  # the driver's own (storage.direct)
         session.rollback()
         return False
     return True
-
-
-def _is_integrity_error(session: Session, exc: Exception) -> bool:
-    dbapi = session.get_bind().dialect.loaded_dbapi
-    return isinstance(exc, dbapi.IntegrityError)
 
 
 def prune(session: Session, before: datetime) -> int:

@@ -143,13 +143,6 @@ class AiogramTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._urls: dict[str, URL] = {}
-        self._timeout: tuple[float, aiohttp.ClientTimeout] | None = None
-
-    def _client_timeout(self) -> aiohttp.ClientTimeout:
-        seconds = self.bot.session.timeout
-        if self._timeout is None or self._timeout[0] != seconds:
-            self._timeout = (seconds, aiohttp.ClientTimeout(total=seconds))
-        return self._timeout[1]
 
     async def _post(self, name: str, payload: dict, method: Callable[[], TelegramMethod]):  # noqa: ANN202
         """POST ``payload`` to Bot API method ``name``; the result of an ok answer.
@@ -163,7 +156,7 @@ class AiogramTransport:
         try:
             http = await session.create_session()
             async with http.post(url, data=session.json_dumps(payload).encode(), headers=_JSON,
-                                 timeout=self._client_timeout()) as resp:
+                                 timeout=aiohttp.ClientTimeout(total=session.timeout)) as resp:
                 status, content = resp.status, await resp.read()
         except asyncio.TimeoutError as exc:
             raise TelegramNetworkError(method=method(), message="Request timeout error") from exc

@@ -81,9 +81,6 @@ class Detached:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
-    def __len__(self) -> int:
-        return len(self._tasks)
-
 
 async def handle(service: Service, transport: Transport, inc: Incoming, callback_id: str | None = None) -> None:
     """Run one incoming event through the service and show the reply. A button press is
