@@ -13,6 +13,10 @@ both bots (the first calls of aiogram build its pydantic models: seconds, once):
 3. paced: all ``--raters`` raters, arriving over 20 s, each pausing a random ``--think``
    seconds (mean) before each tap, as people do; prints p50/p99 latency at that load
    (target p99 < 50 ms).
+4. with ``--digests``: the paced run again while digests fire every ``DIGEST_EVERY``
+   seconds for 3 campaigns × 10 organizers (30 requests, three digests to draw: the
+   worker builds one per campaign and time), drawn by the digest worker process the bot
+   starts, as ``minping run`` does; prints p99 with and without.
 
 Every group of the example is opened (no draw), so every rater can answer at once.
 The measuring side must not add latency of its own: the local server and the simulated
@@ -39,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
-from bot.demo import prepare, walk  # noqa: E402
-from bot.devserver import BotAPIServer  # noqa: E402
-from bot.persona import Persona  # noqa: E402
+from devtools.demo import prepare, walk  # noqa: E402
+from devtools.devserver import BotAPIServer  # noqa: E402
+from devtools.persona import Persona  # noqa: E402
 from bot.runtime import BotRuntime  # noqa: E402
 from bot.service import Service  # noqa: E402
 from flows.i18n import t  # noqa: E402
@@ -51,6 +55,7 @@ from storage.db import session_scope  # noqa: E402
 TOKEN = "777:bench"
 TIMEOUT = 60.0
 RAMP = 20.0  # seconds over which the paced run's raters arrive
+DIGEST_EVERY = 5.0  # seconds between digest firings in the --digests run
 
 
 @contextlib.contextmanager
@@ -111,19 +116,57 @@ async def raters_walk(server: BotAPIServer, campaign, tokens, raters: int, concu
     return latencies
 
 
-def serve_bot(kind: str, api_base: str, db_url: str | None):  # noqa: ANN201
+async def fire_digests(engine, campaign_id: str, stop: asyncio.Event) -> None:  # noqa: ANN001
+    """Every DIGEST_EVERY s: 3 campaigns × 10 organizers ask for a digest (one campaign
+    stored here, so three distinct times stand for three campaigns: three builds)."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage import digest_requests
+
+    n = 0
+    while not stop.is_set():
+        n += 1
+        now = datetime.now(UTC)
+
+        def write(n=n, now=now) -> None:  # noqa: ANN001
+            with session_scope(engine) as s:
+                for c in range(3):
+                    for o in range(10):
+                        digest_requests.request(s, campaign_id, 990_000 + o, "zh", now + timedelta(seconds=c),
+                                                f"bench:{n}:{c}:{o}")
+
+        await asyncio.get_running_loop().run_in_executor(None, write)
+        try:
+            await asyncio.wait_for(stop.wait(), DIGEST_EVERY)
+        except asyncio.TimeoutError:
+            pass
+
+
+def serve_bot(kind: str, api_base: str, db_url: str | None, digests: bool = False):  # noqa: ANN201
     """The bot under test, in its own process (as in production, where Telegram is
     another machine): runs until its stdin closes."""
-    import logging
+    from bot.logs import setup
 
-    logging.basicConfig(level=logging.WARNING)
+    setup(level="WARNING")
 
     async def run() -> None:
         if kind == "ours":
             from storage.db import make_engine
 
-            runtime = BotRuntime(Service(make_engine(db_url)), "aiogram", TOKEN, api_base)
+            from bot.digest_worker import DigestWorker
+            from bot.sender import Sender
+
+            engine = make_engine(db_url)
+            runtime = BotRuntime(Service(engine), "aiogram", TOKEN, api_base)
             await runtime.start()
+            stop = asyncio.Event()
+            # as minping run: the outbox sender and the digest worker launcher
+            extra = [asyncio.create_task(Sender(engine, runtime.transport).run(stop)),
+                     asyncio.create_task(DigestWorker(engine).run(stop))]
+            if digests:
+                with session_scope(engine) as s:
+                    cid = campaigns.list_campaigns(s)[0].id
+                extra.append(asyncio.create_task(fire_digests(engine, cid, stop)))
         else:
             # A bare aiogram bot: aiogram's own session, none of our adapter's changes.
             from aiogram import Bot
@@ -141,6 +184,8 @@ def serve_bot(kind: str, api_base: str, db_url: str | None):  # noqa: ANN201
             task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=5))
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the bench is done
         if kind == "ours":
+            stop.set()
+            await asyncio.gather(*extra, return_exceptions=True)
             await runtime.stop()
         else:
             await dp.stop_polling()
@@ -151,15 +196,16 @@ def serve_bot(kind: str, api_base: str, db_url: str | None):  # noqa: ANN201
 
 
 class BotProcess:
-    def __init__(self, server: BotAPIServer, kind: str, db_url: str | None = None) -> None:
-        self.server, self.kind, self.db_url = server, kind, db_url
+    def __init__(self, server: BotAPIServer, kind: str, db_url: str | None = None, digests: bool = False) -> None:
+        self.server, self.kind, self.db_url, self.digests = server, kind, db_url, digests
 
     async def __aenter__(self) -> BotProcess:
         import subprocess
 
         before = len(self.server.calls_of("getUpdates"))
         args = [sys.executable, __file__, "--serve", self.kind, "--api", self.server.base_url]
-        self.proc = subprocess.Popen(args + (["--db", self.db_url] if self.db_url else []), stdin=subprocess.PIPE)
+        args += ["--db", self.db_url] if self.db_url else []
+        self.proc = subprocess.Popen(args + (["--digests"] if self.digests else []), stdin=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while len(self.server.calls_of("getUpdates")) == before:  # polling: it is up
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -176,10 +222,10 @@ Run = tuple[float, list[float]]  # (steps per second, latencies) of one saturati
 
 
 async def ours(server: BotAPIServer, directory: Path, raters: int, concurrency: int,
-               think: float, rounds: int) -> tuple[list[Run], list[float]]:
+               think: float, rounds: int, digests: bool = False) -> tuple[list[Run], list[float], list[float]]:
     """``rounds`` saturation runs (new raters each, same decisions), then the paced run,
-    one bot process."""
-    engine, campaign, tokens = open_campaign(directory, (rounds + 1) * raters + 20)
+    one bot process; with ``digests`` the paced run again in a process firing digests."""
+    engine, campaign, tokens = open_campaign(directory, (rounds + 2) * raters + 20)
     engine.dispose()
     runs = []
     async with BotProcess(server, "ours", f"sqlite:///{directory / 'demo.db'}"):
@@ -191,7 +237,15 @@ async def ours(server: BotAPIServer, directory: Path, raters: int, concurrency: 
                 runs.append((len(lat) / (time.perf_counter() - began), lat))
         with harness_gc_off():
             paced = await raters_walk(server, campaign, tokens, raters, raters, think, 8, 500_000)
-    return runs, paced
+    firing: list[float] = []
+    if digests:
+        for o in range(10):  # the organizers exist: their digests are really delivered
+            server.user(990_000 + o, language_code="zh")
+        async with BotProcess(server, "ours", f"sqlite:///{directory / 'demo.db'}", digests=True):
+            await raters_walk(server, campaign, tokens, 10, 10, 0, 1, 910_000)  # warm-up
+            with harness_gc_off():
+                firing = await raters_walk(server, campaign, tokens, raters, raters, think, 8, 700_000)
+    return runs, paced, firing
 
 
 async def echo(server: BotAPIServer, users: int, steps: int, concurrency: int, rounds: int) -> list[Run]:
@@ -231,16 +285,18 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=50, help="raters at a time in the saturation run")
     ap.add_argument("--think", type=float, default=2.0, help="mean pause before each tap in the paced run (s)")
     ap.add_argument("--rounds", type=int, default=2, help="saturation runs of each bot; the best counts")
+    ap.add_argument("--digests", action="store_true", help="also the paced run while digests fire")
     ap.add_argument("--serve", choices=["ours", "echo"], help=argparse.SUPPRESS)
     ap.add_argument("--api", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        await serve_bot(args.serve, args.api, args.db)
+        await serve_bot(args.serve, args.api, args.db, args.digests)
         return
     work = Path("var/bench/throughput")
     async with BotAPIServer(token=TOKEN, rate_limit=False) as server:
-        runs, paced = await ours(server, work, args.raters, args.concurrency, args.think, args.rounds)
+        runs, paced, firing = await ours(server, work, args.raters, args.concurrency, args.think, args.rounds,
+                                         args.digests)
         steps_per_rater = max(1, round(len(runs[0][1]) / args.raters))
         echo_runs = await echo(server, args.raters, steps_per_rater, args.concurrency, args.rounds)
     print(f"saturation, {args.concurrency} raters at a time, best of {args.rounds} runs each "
@@ -254,6 +310,9 @@ async def main() -> None:
     print(f"paced, {args.raters} raters arriving over {RAMP:g} s, {args.think:g} s mean think time "
           f"(≈{offered:.0f} taps/s offered):")
     print("  " + line("minping ", paced) + " (target p99 < 50 ms)")
+    if firing:
+        print(f"  while digests fire every {DIGEST_EVERY:g} s for 3 campaigns x 10 organizers:")
+        print("  " + line("minping ", firing) + " (target p99 < 50 ms)")
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from bot import metrics
 from bot.jobs import Job, all_jobs
 from storage import schedule
-from storage.db import session_scope
+from bot.outage import database
+from storage.db import is_transient, session_scope
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
@@ -41,14 +43,30 @@ class Scheduler:
     def tick(self) -> dict[str, int]:
         """Run every due job once, if this process holds the lease. Returns work done."""
         now = self.clock()
-        with session_scope(self.engine) as s:
-            if not schedule.acquire_lease(s, LEASE, self.holder, now, timedelta(seconds=3 * self.tick_seconds + 30)):
-                return {}
+        try:
+            with session_scope(self.engine) as s:
+                held = schedule.acquire_lease(s, LEASE, self.holder, now,
+                                              timedelta(seconds=3 * self.tick_seconds + 30))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            database.failed(exc)  # paused: the next tick tries again; jobs catch up from the database
+            return {}
+        database.succeeded()
+        metrics.LEASE_HELD.set(1 if held else 0)
+        if not held:
+            return {}
         done: dict[str, int] = {}
         for name, job in self.jobs.items():
             try:
                 done[name] = job(self.engine, now)
-            except Exception:  # one failing job must not stop the others
+                metrics.JOB_RUNS.labels(name, "ok").inc()
+                metrics.JOB_ITEMS.labels(name).inc(done[name] or 0)
+            except Exception as exc:  # one failing job must not stop the others
+                metrics.JOB_RUNS.labels(name, "error").inc()
+                if is_transient(exc):
+                    database.failed(exc)
+                    break  # the rest would fail alike; the next tick does what is due
                 log.exception("scheduled job %s failed", name)
         return done
 
@@ -71,8 +89,14 @@ class Scheduler:
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
-        with session_scope(self.engine) as s:
-            schedule.release_lease(s, LEASE, self.holder)
+        try:
+            with session_scope(self.engine) as s:
+                schedule.release_lease(s, LEASE, self.holder)
+        except Exception as exc:  # the database is away: the lease simply expires
+            if not is_transient(exc):
+                raise
+            log.warning("scheduler lease not handed back (database unreachable); it expires by itself")
+        metrics.LEASE_HELD.set(0)
 
     async def stop_async(self) -> None:
         """Stop ticking, let a tick in progress finish (its jobs commit or roll back

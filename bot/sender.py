@@ -4,6 +4,11 @@
     await sender.drain()            # send everything due (and retries), then return
     await sender.run(stop_event)    # keep sending until stop_event is set
 
+A sender drains the rows of its transport's channel only (``bot.channel.Transport``,
+``transport.channel``): each channel has its own sender(s), and a row is never handed to
+another channel's transport. The pacing below is Telegram's; another channel's transport
+that has no such limits can simply be given a high ``per_second`` and no chat interval.
+
 How it paces itself:
 
 * a global token bucket (``per_second``, default 30 — Telegram's "about 30 messages a
@@ -40,10 +45,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from bot.telegram.transport import Blocked, Keyboard, RetryAfter, SendError, Transient, Transport
+from bot import metrics
+from bot.outage import database
+from bot.channel import Blocked, Keyboard, RetryAfter, SendError, Transient, Transport
 from flows.messages import Button
 from storage import outbox
-from storage.db import session_scope
+from storage.db import is_transient, session_scope
 from storage.models import Outbox, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,7 +82,8 @@ class _Bucket:
 
 
 def _keyboard(rows: list) -> Keyboard:
-    return tuple(tuple(Button(label, action) for label, action in row) for row in rows or ())
+    # Cells are [label, action], or [label, "", url] for a Mini App button.
+    return tuple(tuple(Button(c[0], c[1], c[2] if len(c) > 2 else None) for c in row) for row in rows or ())
 
 
 class Sender:
@@ -88,6 +96,7 @@ class Sender:
             raise ValueError("per_second, batch and max_attempts must be positive")
         self.engine = engine
         self.transport = transport
+        self.channel = transport.channel  # this sender claims only this channel's rows
         self.per_second = per_second
         self.per_chat_interval = per_chat_interval
         self.group_interval = max(group_interval, per_chat_interval)
@@ -127,7 +136,14 @@ class Sender:
             return fn(s, *args, **kw)
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-        return await asyncio.to_thread(self._tx, fn, *args, **kw)
+        try:
+            result = await asyncio.to_thread(self._tx, fn, *args, **kw)
+        except Exception as exc:
+            if is_transient(exc):
+                database.failed(exc)  # said once for the process; the sender pauses
+            raise
+        database.succeeded()
+        return result
 
     async def _db_retrying(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> bool:
         """Record an outcome; a failing database gets a few tries before the row is left
@@ -137,7 +153,8 @@ class Sender:
                 await self._db(fn, *args, **kw)
                 return True
             except Exception as exc:  # noqa: BLE001
-                log.warning("outbox: recording %s failed (%s), try %d", fn.__name__, type(exc).__name__, attempt + 1)
+                (log.debug if is_transient(exc) else log.warning)(
+                    "outbox: recording %s failed (%s), try %d", fn.__name__, type(exc).__name__, attempt + 1)
                 await asyncio.sleep(0.2 * 2 ** attempt)
         return False
 
@@ -205,7 +222,8 @@ class Sender:
         try:
             started = await self._db(outbox.mark_sending, row.id, self.worker)
         except Exception as exc:  # noqa: BLE001 — the row stays claimed; recover() returns it
-            log.warning("outbox: row %s not started (%s)", row.id, type(exc).__name__)
+            (log.debug if is_transient(exc) else log.warning)("outbox: row %s not started (%s)", row.id,
+                                                              type(exc).__name__)
             return
         if not started:  # taken back by recover() in another process
             self.stats["skipped"] += 1
@@ -225,16 +243,19 @@ class Sender:
         except RetryAfter as exc:
             self._note_429(row.chat_id, float(exc.retry_after), prev_call)
             self.stats["rate_limited"] += 1
+            metrics.SENDS.labels("rate_limited").inc()
             await self._db_retrying(outbox.retry_later, row.id,
                                     utcnow() + timedelta(seconds=float(exc.retry_after)), str(exc),
                                     count_attempt=False)
         except Blocked as exc:
             self.stats["unreachable"] += 1
+            metrics.SENDS.labels("blocked").inc()
             await self._db_retrying(outbox.mark_unreachable, row.id, str(exc))
         except Transient as exc:
             await self._transient(row, str(exc))
         except SendError as exc:  # BadRequest (and the edit-only errors, which a send never gets)
             self.stats["failed"] += 1
+            metrics.SENDS.labels("failed").inc()
             log.warning("outbox: row %s (%s) failed: %s", row.id, row.kind, exc)
             await self._db_retrying(outbox.mark_failed, row.id, str(exc))
         except asyncio.CancelledError:
@@ -243,17 +264,20 @@ class Sender:
             await self._transient(row, f"{type(exc).__name__}: {exc}")
         else:
             self.stats["sent"] += 1
+            metrics.SENDS.labels("sent").inc()
             await self._db_retrying(outbox.mark_sent, row.id)
 
     async def _transient(self, row: Outbox, error: str) -> None:
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
             self.stats["failed"] += 1
+            metrics.SENDS.labels("failed").inc()
             log.warning("outbox: row %s (%s) failed after %d attempts: %s", row.id, row.kind, attempts, error)
             await self._db_retrying(outbox.mark_failed, row.id, error)
             return
         delay = min(self.backoff_cap, 2.0 ** (attempts - 1))
         self.stats["retried"] += 1
+        metrics.SENDS.labels("retry").inc()
         loop = asyncio.get_running_loop()
         self._chat_next[row.chat_id] = max(self._chat_next.get(row.chat_id, 0.0), loop.time() + delay)
         await self._db_retrying(outbox.retry_later, row.id, utcnow() + timedelta(seconds=delay), error)
@@ -265,8 +289,14 @@ class Sender:
         wake = asyncio.Event()
         if self._bucket is None:
             self._bucket = _Bucket(self.per_second, self.burst, clock())
-        if not self._recovered:
-            back = await self._db(outbox.recover, self.lease_seconds)
+        while not self._recovered:
+            try:
+                back = await self._db(outbox.recover, self.lease_seconds, channel=self.channel)
+            except Exception:  # the database is not there yet: try again shortly
+                if stop is None or stop.is_set():
+                    raise
+                await asyncio.sleep(self.poll_interval)
+                continue
             self._recovered = True
             if back["claimed"] or back["sending"]:
                 log.info("outbox: recovered %d claimed and %d interrupted row(s)", back["claimed"], back["sending"])
@@ -279,6 +309,7 @@ class Sender:
         next_claim = 0.0
         last_recover = clock()
         last_report = time.monotonic()
+        reported = Counter(self.stats)
         started = time.monotonic()
 
         def finished(chat_id: int) -> Callable[[asyncio.Task], None]:
@@ -302,17 +333,20 @@ class Sender:
                 now = clock()
                 room = self.batch - len(ready) - len(inflight)
                 if claim_task is None and room > 0 and now >= next_claim:
-                    claim_task = asyncio.create_task(self._db(outbox.claim, self.worker, room))
+                    claim_task = asyncio.create_task(self._db(outbox.claim, self.worker, room, channel=self.channel))
                     claim_task.add_done_callback(lambda _: wake.set())
                 if claim_task is not None and claim_task.done():
                     task, claim_task = claim_task, None
                     try:
                         rows = task.result()
+                        outstanding = None if rows or ready or inflight else await self._db(outbox.outstanding, self.channel)
                     except Exception as exc:  # noqa: BLE001
                         if stop is None:
                             raise
-                        log.warning("outbox: claim failed (%s); retrying", type(exc).__name__)
-                        rows = []
+                        if not is_transient(exc):
+                            log.warning("outbox: claim failed (%s); retrying", type(exc).__name__)
+                        next_claim = clock() + self.poll_interval  # paused while the database is away
+                        continue
                     now = clock()
                     for r in rows:
                         ready[r.id] = r
@@ -321,7 +355,7 @@ class Sender:
                     elif ready or inflight:
                         next_claim = now + self.poll_interval
                     else:
-                        n, due = await self._db(outbox.outstanding)
+                        n, due = outstanding
                         if n == 0 and stop_when_empty:
                             break
                         wait = self.poll_interval
@@ -332,12 +366,15 @@ class Sender:
                 if stop is not None and now - last_recover > self.lease_seconds / 2:
                     last_recover = now
                     chore = asyncio.create_task(
-                        self._db(outbox.recover, self.lease_seconds, claimed_grace=self.lease_seconds))
+                        self._db(outbox.recover, self.lease_seconds, claimed_grace=self.lease_seconds,
+                                 channel=self.channel))
                     chores.add(chore)
                     chore.add_done_callback(self._chore_done(chores))
                 if time.monotonic() - last_report > 60:
                     last_report = time.monotonic()
-                    log.info("outbox: %s", self._summary())
+                    if self.stats != reported:  # an idle minute logs nothing
+                        reported = Counter(self.stats)
+                        log.info("outbox: %s", self._summary())
 
                 # Dispatch every row whose chat and the global bucket allow it now.
                 now = clock()
@@ -389,7 +426,8 @@ class Sender:
         if ready:
             n = await self._db(outbox.release, self.worker, list(ready))
             log.info("outbox: released %d unstarted row(s)", n)
-        log.info("outbox: %s in %.1fs", self._summary(), time.monotonic() - started)
+        if any(self.stats.values()):  # an idle sender stops without a word
+            log.info("outbox: %s in %.1fs", self._summary(), time.monotonic() - started)
 
     @staticmethod
     def _chore_done(chores: set[asyncio.Task]) -> Callable[[asyncio.Task], None]:

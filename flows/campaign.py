@@ -15,9 +15,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from pydantic_core import PydanticCustomError
 
 from flows.cron import validate_cron
 
@@ -25,7 +28,9 @@ from flows.cron import validate_cron
 Text = str | dict[str, str]
 
 Key = str  # identifiers: letters, digits, '-', '_'
+PRESELECT_ABOVE = 12  # default: raters with more evaluees than this pick the ones they know
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+INVARIANT = "campaign_invariant"  # an error type the loader reports itself, with lines
 
 
 class _Strict(BaseModel):
@@ -103,6 +108,8 @@ class RaterGroup(_Strict):
 
 
 class Scoring(_Strict):
+    # The rater groups' weights add up to this (seed 004: democratic evaluation out of 80).
+    democratic_total: float = Field(default=80, gt=0)
     daily_base: float = Field(default=20, ge=0)
     deductions: dict[Key, float] = Field(default_factory=dict)
     bonus: dict[Key, float] = Field(default_factory=dict)
@@ -151,6 +158,11 @@ class Campaign(_Strict):
     closes: datetime
     sealed: bool = True
     min_group_size: int = Field(default=5, ge=1)
+    # Sealed ballots wait in envelopes and join the chain in shuffled batches of this
+    # many, or after this many minutes (storage/ballots.py): chain order is not the order
+    # in which people submitted.
+    chain_batch: int = Field(default=10, ge=1, le=10_000)
+    chain_batch_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     scale: list[ScaleOption] = Field(min_length=2)
     dont_know: Text = Field(default_factory=lambda: {"zh": "不了解", "en": "Don't know"})
     dimensions: list[Dimension] = Field(min_length=1)
@@ -166,8 +178,32 @@ class Campaign(_Strict):
     # The group of service recipients rating one evaluee right after being served
     # (after-service links). Unset: the first group that rates all evaluees.
     service_group: Key | None = None
+    # The earlier round of this evaluation (a closed campaign's id): the trend and the
+    # rectification plans of that round are shown with this one. Only this link makes a
+    # trend; a shared evaluee key alone does not.
+    previous: Key | None = Field(default=None, pattern=KEY_PATTERN)
+    # Pre-selection: a rater with more evaluees than this first picks the ones they know
+    # (the rest count as 不了解 without a tap). true: always, false: never. Own-unit
+    # staff and after-service raters never pick (flows.questionnaire.uses_preselection).
+    preselect: bool | int = PRESELECT_ABOVE
+    # Days to keep the raters' and contacts' personal data (chat ids, memberships' links,
+    # drafts, messages) after the last rectification round closes (or after close when
+    # nothing was published); then the scheduler purges them. Unset: kept until
+    # `minping purge`. Ballots, the chain, the tally and the plans stay.
+    retention_days: int | None = Field(default=None, ge=0, le=3650)
+    # After-service rating is once per service visit: a person may rate again through an
+    # after-service link this many hours after their previous visit (0: at once).
+    service_cooldown_hours: float = Field(default=24, ge=0)
 
     # --- field checks -------------------------------------------------------------
+    @field_validator("preselect", mode="before")
+    @classmethod
+    def _preselect(cls, v: object) -> object:
+        if isinstance(v, bool) or (isinstance(v, int) and v >= 0):
+            return v
+        raise ValueError("must be true, false or a number of evaluees (pre-selection above that many; "
+                         f"got {v!r})")
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
@@ -187,6 +223,13 @@ class Campaign(_Strict):
                 object.__setattr__(self, name, t.replace(tzinfo=tz))
         return self
 
+    @field_validator("previous")
+    @classmethod
+    def _previous(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and v == info.data.get("id"):
+            raise ValueError(f"'{v}' is this campaign itself; name the earlier round's id")
+        return v
+
     @model_validator(mode="after")
     def _service_group(self) -> Campaign:
         if self.service_group is not None:
@@ -196,6 +239,27 @@ class Campaign(_Strict):
             if g.rates == "own_unit":
                 raise ValueError(f"service_group '{self.service_group}' rates only its own unit; "
                                  "service recipients must be able to rate every evaluee")
+        return self
+
+    @model_validator(mode="after")
+    def _invariants(self) -> Campaign:
+        # What every part of the code may take for granted, however a campaign is made
+        # (file, stored definition, test). The loader reports the same problems with
+        # their lines (flows.loader._consistency) and skips these errors.
+        problems: list[str] = []
+        if self.closes <= self.opens:
+            problems.append("closes must be later than opens")
+        for section in ("scale", "dimensions", "categories", "evaluees", "rater_groups"):
+            keys = [item.key for item in getattr(self, section)]
+            if twice := sorted({k for k in keys if keys.count(k) > 1}):
+                problems.append(f"{section}: key(s) used twice: {', '.join(twice)}")
+        categories = {c.key for c in self.categories}
+        if undefined := sorted({e.category for e in self.evaluees} - categories):
+            problems.append(f"evaluees in undefined categories: {', '.join(undefined)}")
+        if not any(o.satisfied for o in self.scale):
+            problems.append("no scale option is marked satisfied")
+        if problems:
+            raise PydanticCustomError(INVARIANT, "{problems}", {"problems": "; ".join(problems)})
         return self
 
     # --- lookups --------------------------------------------------------------------
@@ -217,6 +281,12 @@ class Campaign(_Strict):
 
     def group(self, key: str) -> RaterGroup:
         return next(g for g in self.rater_groups if g.key == key)
+
+    def preselects(self, n_evaluees: int) -> bool:
+        """Whether a rater with this many evaluees picks the ones they know first."""
+        if isinstance(self.preselect, bool):
+            return self.preselect and n_evaluees > 1
+        return n_evaluees > self.preselect
 
     def evaluees_for(self, group_key: str, unit: str | None = None) -> list[Evaluee]:
         """The evaluees a rater of ``group_key`` rates (only their own unit's for ``own_unit``)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
+from flows import actions
 from flows.campaign import Campaign
 from flows.i18n import register, t
 from flows.messages import Message
@@ -32,6 +33,14 @@ register({
         "zh": "欢迎参加「{title}」。\n您将对 {n} 个对象进行评议，约需 {minutes} 分钟，可随时暂停、稍后继续。\n"
               "您的评议是匿名的：提交后，评议表与您的身份分离，任何人都无法知道是谁作出的评价。",
         "en": "Welcome to “{title}”.\nYou will rate {n} evaluees; it takes about {minutes} minutes and you can pause any time.\n"
+              "Your evaluation is anonymous: once submitted, the ballot is separated from your identity and nobody can tell who gave it.",
+    },
+    "chat.welcome_pick": {
+        "zh": "欢迎参加「{title}」。\n本次共有 {n} 个被评议对象，您只需评议自己了解的对象，每个约需 {seconds} 秒；"
+              "不了解的无需作答。可随时暂停、稍后继续。\n"
+              "您的评议是匿名的：提交后，评议表与您的身份分离，任何人都无法知道是谁作出的评价。",
+        "en": "Welcome to “{title}”.\nThere are {n} evaluees; you rate only the ones you know, about {seconds} "
+              "seconds each, and skip the rest. You can pause any time.\n"
               "Your evaluation is anonymous: once submitted, the ballot is separated from your identity and nobody can tell who gave it.",
     },
     "chat.upcoming": {
@@ -61,9 +70,14 @@ register({
         "en": "You have left this evaluation; we will not contact you about it again. Open the link again if you change your mind.",
     },
     "chat.stale": {"zh": "此按钮已失效。", "en": "This button is out of date."},
+    "chat.private_only": {
+        "zh": "评议只在与我的私聊中进行，请打开与我的私聊。",
+        "en": "Evaluations happen only in a private chat with me. Please open a private chat with me.",
+    },
 })
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+LANGUAGE, = actions.claim("language", "L")  # + a locale: the language menu
 
 
 def say(key: str, locale: str, **kwargs: object) -> Message:
@@ -72,20 +86,28 @@ def say(key: str, locale: str, **kwargs: object) -> Message:
 
 
 def welcome(campaign: Campaign, locale: str, n_evaluees: int) -> Message:
-    minutes = max(1, round(n_evaluees * len(campaign.dimensions) * 6 / 60))
-    return say("chat.welcome", locale, title=campaign.text(campaign.title, locale), n=n_evaluees, minutes=minutes)
+    """The first words to a rater; the time estimate follows their real workload: with
+    pre-selection per evaluee they know (the pick list then asks which)."""
+    from flows.questionnaire import SECONDS_PER_ANSWER, estimate_minutes
+
+    title = campaign.text(campaign.title, locale)
+    if campaign.preselects(n_evaluees):
+        return say("chat.welcome_pick", locale, title=title, n=n_evaluees,
+                   seconds=len(campaign.dimensions) * SECONDS_PER_ANSWER)
+    return say("chat.welcome", locale, title=title, n=n_evaluees, minutes=estimate_minutes(campaign, n_evaluees))
 
 
 def language_menu(campaign: Campaign | None, locale: str) -> Message:
     from flows.messages import Button
 
     locales = campaign.locales if campaign else list(LANGUAGE_NAMES)
-    row = tuple(Button(LANGUAGE_NAMES.get(loc, loc), f"L{loc}") for loc in locales)
+    row = tuple(Button(LANGUAGE_NAMES.get(loc, loc), actions.pack(LANGUAGE, loc)) for loc in locales)
     return Message(text=escape(t("chat.lang_pick", locale)), buttons=(row,))
 
 
 def parse_language_action(action: str) -> str | None:
-    return action[1:] if action.startswith("L") and action[1:] in LANGUAGE_NAMES else None
+    fields = actions.unpack(LANGUAGE, action)
+    return fields[0] if fields and len(fields) == 1 and fields[0] in LANGUAGE_NAMES else None
 
 
 # --- enrolment, the draw, invitations and reminders (issue 4) ---------------------------
@@ -107,6 +129,11 @@ register({
     "enrol.how_open": {
         "zh": "本层面不抽签：同意后即可开始评议。",
         "en": "This group has no draw: you can start as soon as you agree.",
+    },
+    "enrol.how_frozen": {
+        "zh": "请注意：本层面的抽签名单已经冻结。您现在报名不会进入本次抽签，也不会收到本次评议的邀请。",
+        "en": "Please note: the draw list of this group is already frozen. If you enrol now, you will not be "
+              "in this draw and will not be invited to answer this time.",
     },
     "enrol.how_service": {
         "zh": "您将对刚刚为您服务的「{evaluee}」进行评价（一事一评）。",
@@ -150,7 +177,25 @@ register({
         "en": "You have been drawn at random to take part in “{title}” ({group}).\nIt takes about {minutes} "
               "minutes and is anonymous. Please finish before {closes}.",
     },
+    "invite.text_pick": {
+        "zh": "您被随机抽中，参加「{title}」的评议（{group}）。\n共 {n} 个被评议对象，您只需勾选并评议自己了解的，"
+              "每个约需 {seconds} 秒。评议是匿名的。请在 {closes} 前完成。",
+        "en": "You have been drawn at random to take part in “{title}” ({group}).\nThere are {n} evaluees; you pick "
+              "and rate only the ones you know, about {seconds} seconds each. It is anonymous. Please finish before {closes}.",
+    },
     "invite.start": {"zh": "开始评议", "en": "Start"},
+    "invite.app": {"zh": "📋 在页面中填写", "en": "📋 Fill in on one page"},
+    "open.text": {
+        "zh": "「{title}」现已开始。您已报名参加（{group}），现在可以作答了：约需 {minutes} 分钟，评议是匿名的。"
+              "请在 {closes} 前完成。",
+        "en": "“{title}” is open now. You enrolled ({group}) and can answer now: it takes about {minutes} "
+              "minutes and is anonymous. Please finish before {closes}.",
+    },
+    "enrol.service_cooldown": {
+        "zh": "谢谢！您已对本次服务作出评价。同一人每 {hours} 小时可评价一次服务，下次可在 {after} 之后评价。",
+        "en": "Thank you! You have rated this service already. Each person can rate a service once every "
+              "{hours} hours; you can rate again after {after}.",
+    },
     "remind.text": {
         "zh": "提醒：您还没有完成「{title}」的评议。请在 {closes} 前提交，谢谢！"
               "\n（不想再收到提醒，请发送 /stop）",
@@ -160,11 +205,16 @@ register({
     "remind.continue": {"zh": "继续评议", "en": "Continue"},
 })
 
-CONSENT_YES, CONSENT_NO, START = "Cy", "Cn", "Cs"
+ENROLMENT, = actions.claim("enrolment", "C")
+CONSENT_YES, CONSENT_NO, START = (actions.pack(ENROLMENT, op) for op in "yns")
+ENROL_LANGUAGE = ENROLMENT + "L"  # + a locale: the language picked on the consent card
 
 
-def consent_screen(campaign: Campaign, locale: str, group_key: str, evaluee_key: str | None = None) -> Message:
-    """The explanation of the campaign and its anonymity, with consent and language buttons."""
+def consent_screen(campaign: Campaign, locale: str, group_key: str, evaluee_key: str | None = None,
+                   frozen: bool = False) -> Message:
+    """The explanation of the campaign and its anonymity, with consent and language
+    buttons. ``frozen``: the group's draw list is frozen already, which the person is
+    told before agreeing (they would not be in this draw)."""
     from flows.messages import Button
 
     g = campaign.group(group_key)
@@ -172,11 +222,14 @@ def consent_screen(campaign: Campaign, locale: str, group_key: str, evaluee_key:
         how = t("enrol.how_service", locale, evaluee=campaign.text(campaign.evaluee(evaluee_key).name, locale))
     else:
         how = t("enrol.how_open" if g.open or not g.sample else "enrol.how_draw", locale)
+        if frozen:
+            how += "\n" + t("enrol.how_frozen", locale)
     text = t("enrol.intro", locale, title=campaign.text(campaign.title, locale),
              group=campaign.text(g.label, locale), how=how)
     buttons = [(Button(t("enrol.agree", locale), CONSENT_YES), Button(t("enrol.decline", locale), CONSENT_NO))]
     if len(campaign.locales) > 1:
-        buttons.append(tuple(Button(LANGUAGE_NAMES.get(loc, loc), f"CL{loc}") for loc in campaign.locales))
+        buttons.append(tuple(Button(LANGUAGE_NAMES.get(loc, loc), actions.pack(ENROLMENT, f"L{loc}"))
+                             for loc in campaign.locales))
     return Message(text=escape(text), buttons=tuple(buttons))
 
 
@@ -186,17 +239,41 @@ def _closes(campaign: Campaign) -> str:
     return campaign.closes.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def invitation(campaign: Campaign, locale: str, group_key: str, n_evaluees: int) -> Message:
+def invitation(campaign: Campaign, locale: str, group_key: str, n_evaluees: int,
+               app_url: str | None = None) -> Message:
+    """The invitation of a drawn rater; with ``app_url`` also a button that opens the
+    questionnaire as a Mini App."""
+    from flows.messages import Button
+    from flows.questionnaire import SECONDS_PER_ANSWER, estimate_minutes, uses_preselection
+
+    common = dict(title=campaign.text(campaign.title, locale),
+                  group=campaign.text(campaign.group(group_key).label, locale), closes=_closes(campaign))
+    if uses_preselection(campaign, group_key, n_evaluees):
+        text = t("invite.text_pick", locale, n=n_evaluees, seconds=len(campaign.dimensions) * SECONDS_PER_ANSWER,
+                 **common)
+    else:
+        text = t("invite.text", locale, minutes=estimate_minutes(campaign, n_evaluees), **common)
+    buttons = [(Button(t("invite.start", locale), START),)]
+    if app_url:
+        buttons.append((Button(t("invite.app", locale), web_app=app_url),))
+    return Message(text=escape(text), buttons=tuple(buttons))
+
+
+def opened(campaign: Campaign, locale: str, group_key: str, n_evaluees: int) -> Message:
+    """To someone who enrolled before the campaign opened: it is open now."""
     from flows.messages import Button
 
     minutes = max(1, round(n_evaluees * len(campaign.dimensions) * 6 / 60))
-    text = t("invite.text", locale, title=campaign.text(campaign.title, locale),
+    text = t("open.text", locale, title=campaign.text(campaign.title, locale),
              group=campaign.text(campaign.group(group_key).label, locale), minutes=minutes, closes=_closes(campaign))
     return Message(text=escape(text), buttons=((Button(t("invite.start", locale), START),),))
 
 
-def reminder(campaign: Campaign, locale: str) -> Message:
+def reminder(campaign: Campaign, locale: str, app_url: str | None = None) -> Message:
     from flows.messages import Button
 
     text = t("remind.text", locale, title=campaign.text(campaign.title, locale), closes=_closes(campaign))
-    return Message(text=escape(text), buttons=((Button(t("remind.continue", locale), START),),))
+    buttons = [(Button(t("remind.continue", locale), START),)]
+    if app_url:
+        buttons.append((Button(t("invite.app", locale), web_app=app_url),))
+    return Message(text=escape(text), buttons=tuple(buttons))

@@ -103,7 +103,10 @@ _QUESTIONNAIRE = {
         "zh": "已暂停，您的进度已保存。发送 /resume 即可继续。",
         "en": "Paused; your progress is saved. Send /resume to continue.",
     },
-    "q.stale": {"zh": "此卡片已过期", "en": "This card is out of date"},
+    "q.stale": {
+        "zh": "此卡片已过期，发送 /resume 回到当前进度",
+        "en": "This card is out of date; send /resume to see where you are",
+    },
     "q.incomplete": {
         "zh": "还有题目未作答，请先完成。",
         "en": "Some questions are still unanswered; please finish them first.",
@@ -134,6 +137,53 @@ _QUESTIONNAIRE = {
     "q.already_submitted": {
         "zh": "您已提交，感谢参与！",
         "en": "You have already submitted. Thank you!",
+    },
+    # pre-selection, the paged review and the shortcut (issue 14)
+    "q.pick_title": {
+        "zh": "请勾选您了解的对象（第 {page}/{pages} 页）",
+        "en": "Pick the evaluees you know (page {page}/{pages})",
+    },
+    "q.pick_intro": {
+        "zh": "共 {n} 个被评议对象。请勾选您打过交道、有所了解的对象，您只需评议这些；"
+        "未勾选的计为“不了解”，无需作答。每个对象约需 {seconds} 秒。",
+        "en": "There are {n} evaluees. Pick the ones you have dealt with and know; you rate only "
+        "those. The others count as “Don't know” without a question. Each takes about {seconds} seconds.",
+    },
+    "q.pick_on_page": {"zh": "本页：", "en": "On this page: "},
+    "q.pick_count": {"zh": "已选 {k} 个：", "en": "Picked {k}: "},
+    "q.pick_heading": {"zh": "请点选下面的对象", "en": "Tap the evaluees below"},
+    "q.pick_done": {"zh": "完成（已选 {k} 个）", "en": "Done ({k} picked)"},
+    "q.pick_none": {"zh": "都不了解", "en": "I know none of them"},
+    "q.picked_summary": {
+        "zh": "已选择 {k} 个对象（共 {n} 个）：{names}。约需 {minutes} 分钟；未选择的计为“不了解”。",
+        "en": "You picked {k} of {n} evaluees: {names}. About {minutes} minutes; "
+        "the others count as “Don't know”.",
+    },
+    "q.picked_none": {
+        "zh": "您没有选择任何对象：全部 {n} 个计为“不了解”。",
+        "en": "You picked none: all {n} evaluees count as “Don't know”.",
+    },
+    "q.list_sep": {"zh": "、", "en": ", "},
+    "q.page_prev": {"zh": "◀ 上一页", "en": "◀ Previous"},
+    "q.page_next": {"zh": "下一页 ▶", "en": "Next ▶"},
+    "q.page_of": {"zh": "第 {page}/{pages} 页", "en": "Page {page}/{pages}"},
+    "q.all": {"zh": "全部{label}", "en": "All: {label}"},
+    "q.review_unpicked": {
+        "zh": "其余 {n} 个未勾选的对象计为“不了解”。",
+        "en": "The other {n} evaluees, not picked, count as “Don't know”.",
+    },
+    "q.review_none_picked": {
+        "zh": "您没有勾选任何对象，全部 {n} 个计为“不了解”。",
+        "en": "You picked no evaluee: all {n} count as “Don't know”.",
+    },
+    "q.review_hint_picks": {
+        "zh": "如需修改请点“修改 N”或“修改所选对象”，确认无误后点“提交”。",
+        "en": "Tap “Edit N” or “Change my picks” to change something, or “Submit” when all is right.",
+    },
+    "q.change_picks": {"zh": "修改所选对象", "en": "Change my picks"},
+    "q.app_invalid": {
+        "zh": "数据无效，未保存。请刷新页面后重试。",
+        "en": "Invalid data, nothing was saved. Please reload the page and try again.",
     },
 }
 

@@ -19,7 +19,7 @@ import typing
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,9 +31,10 @@ from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTr
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from flows.campaign import Campaign
+from flows.campaign import INVARIANT, Campaign
 
-__all__ = ["CampaignFileError", "Problem", "load_campaign", "parse_campaign"]
+__all__ = ["CampaignFileError", "Problem", "calendar_warnings", "load_campaign", "parse_campaign",
+           "without_organizers"]
 
 Loc = tuple[str | int, ...]
 
@@ -121,11 +122,15 @@ def parse_campaign(text: str, filename: str = "<campaign>") -> Campaign:
     where = _Locator(root)
 
     model: Campaign | None = None
+    exc: ValidationError | None = None
     try:
         model = Campaign.model_validate(data)
-    except ValidationError as exc:
+    except ValidationError as e:
+        exc = e
         problems.extend(_pydantic_problems(exc, data, where))
     problems.extend(_consistency(data, where))
+    if model is None and not problems:  # an invariant the line-numbered checks missed
+        problems.append(_problem(where, (), str(exc.errors(include_url=False)[0]["msg"])))
 
     if problems or model is None:
         raise CampaignFileError(filename, _tidy(problems))
@@ -447,6 +452,8 @@ def _pydantic_problems(exc: ValidationError, data: Any, where: _Locator) -> list
     out: list[Problem] = []
     texts: dict[Loc, list[tuple[str, Loc, dict]]] = {}
     for err in exc.errors(include_url=False):
+        if err["type"] == INVARIANT:  # _consistency says it, with the line
+            continue
         loc = tuple(err["loc"])
         tag_at = next((i for i, el in enumerate(loc) if el in _TEXT_TAGS), None)
         if tag_at is not None:
@@ -752,10 +759,26 @@ def _consistency(data: dict, where: _Locator) -> list[Problem]:
             ("rater_groups",),
             "the rater groups' weights add up to 0: at least one group needs a weight above 0",
         )
+    elif groups and len(valid) == len(weights):
+        # The democratic part of the score is out of this total: weights that add up to
+        # anything else silently change every score.
+        scoring = data.get("scoring") if isinstance(data.get("scoring"), dict) else {}
+        total = _number(scoring.get("democratic_total", 80))
+        if total is not None and total > 0 and abs(sum(valid) - total) > 1e-9:
+            parts = " + ".join(f"{_num(w)} {g.get('key')}" for w, (_, g) in zip(valid, groups, strict=True))
+            add(
+                ("rater_groups",),
+                f"the rater groups' weights add up to {_num(sum(valid))} ({parts}), but the democratic "
+                f"evaluation is out of {_num(total)} (scoring.democratic_total, default 80): fix the "
+                f"weights, or set scoring.democratic_total: {_num(sum(valid))} if that is intended",
+            )
 
     # Texts use the campaign's locales, and always have the first one (the fallback).
+    # Every declared locale has every text: a rater who picks English must not meet
+    # Chinese in the middle of the questionnaire. (A plain string is one text for all.)
     locales = data.get("locales", ["zh", "en"])
     if isinstance(locales, list) and locales and all(isinstance(x, str) for x in locales):
+        missing: dict[str, list[Loc]] = {lang: [] for lang in locales[1:]}
         for loc, text in _texts(data):
             if not isinstance(text, dict):
                 continue
@@ -772,6 +795,43 @@ def _consistency(data: dict, where: _Locator) -> list[Problem]:
                     f"has no '{locales[0]}' text: the first locale ({locales[0]}) is what raters "
                     "see when a translation is missing, so it must always be given",
                 )
+            for lang in missing:
+                if lang not in text:
+                    missing[lang].append(loc)
+        for lang, where_missing in missing.items():
+            if len(where_missing) <= MISSING_ONE_BY_ONE:
+                for loc in where_missing:
+                    add(loc, f"has no '{lang}' text, but '{lang}' is one of the campaign's locales: "
+                             f"add it, or remove '{lang}' from locales")
+            else:
+                listed = ", ".join(f"{_path(list(loc))} (line {where.line(loc)})" for loc in where_missing)
+                add(
+                    ("locales",),
+                    f"'{lang}' is one of the campaign's locales, but {len(where_missing)} texts have no "
+                    f"'{lang}' version: {listed}. Add them, or remove '{lang}' from locales",
+                )
+    return out
+
+
+MISSING_ONE_BY_ONE = 10  # more missing translations than this are listed in one problem
+
+
+def calendar_warnings(campaign: Campaign, now: datetime) -> list[str]:
+    """Dates that are allowed but probably a mistake (a year typo): shown by ``campaign
+    check``, confirmed on ``campaign load``. Pure: ``now`` is given."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(campaign.timezone)
+    shown = {name: f"{getattr(campaign, name).astimezone(tz):%Y-%m-%d %H:%M} ({campaign.timezone})"
+             for name in ("opens", "closes")}
+    out = []
+    if campaign.closes <= now:
+        out.append(f"closes {shown['closes']} is in the past: the campaign would be over as soon as it is "
+                   "loaded (a typo in the year?)")
+    elif campaign.opens <= now:
+        out.append(f"opens {shown['opens']} is in the past: the campaign is open as soon as it is loaded")
+    if campaign.opens - now > timedelta(days=366):
+        out.append(f"opens {shown['opens']}, more than a year from now (a typo in the year?)")
     return out
 
 
@@ -815,3 +875,39 @@ def _texts(data: dict) -> Iterator[tuple[Loc, Any]]:
             if section == "evaluees" and isinstance(item.get("commitments"), list):
                 for j, c in enumerate(item["commitments"]):
                     yield (section, i, "commitments", j), c
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def without_organizers(text: str, organizers: list[int]) -> str:
+    """The campaign file as loaded, with the organizers' chat ids removed (a purge keeps
+    the file for the record, not the people in it; the kit publishes it): every item of
+    ``organizers:`` reads ``"[removed]"`` however it was written (123, 0x75BCD15,
+    123_456_789), the comments on those lines go (they may name the person), and any
+    other mention of an id in decimal too; the rest stays as it was written."""
+    import re
+
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    try:
+        root = _compose(text)
+    except Exception:  # noqa: BLE001  (stored files were valid; a broken one keeps the plain pass below)
+        root = None
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if not (isinstance(key, ScalarNode) and key.value == "organizers"):
+                continue
+            items = value.value if isinstance(value, SequenceNode) else [value]
+            scalars = [n for n in items if isinstance(n, ScalarNode)]
+            last = max([key.start_mark.line, *(n.end_mark.line for n in scalars)])
+            for n in sorted(scalars, key=lambda n: n.start_mark.index, reverse=True):
+                text = text[:n.start_mark.index] + '"[removed]"' + text[n.end_mark.index:]
+            lines = text.splitlines(keepends=True)
+            for i in range(key.start_mark.line, min(last + 1, len(lines))):
+                body = lines[i].rstrip("\r\n")
+                lines[i] = re.sub(r"(^|\s)#.*$", "", body).rstrip() + lines[i][len(body):]
+            text = "".join(lines)
+    for chat_id in organizers:
+        text = re.sub(rf"(?<![\w-]){re.escape(str(chat_id))}(?!\w)", '"[removed]"', text)
+    return text

@@ -7,6 +7,9 @@ has already been escaped by the flow that built them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from flows import actions
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,14 @@ class Button:
     label: str
     # Opaque to adapters; the flow that made it decodes it. ASCII, at most 48 bytes so
     # an adapter's routing prefix still fits Telegram's 64-byte callback_data.
-    action: str
+    action: str = ""
+    # Instead of an action: the HTTPS URL of a Telegram Mini App this button opens
+    # (Telegram's ``web_app`` button, private chats only).
+    web_app: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action:
+            actions.check(self.action)
 
 
 @dataclass(frozen=True)
@@ -36,3 +46,23 @@ class Outcome:
     messages: list[Message] = field(default_factory=list)
     # A short notice for the tapped button (Telegram's answerCallbackQuery text).
     toast: str | None = None
+    # The event was out of date (a button of another round, a plan gone): nothing
+    # changes, the runtime stores no state and answers with ``toast`` alone.
+    stale: bool = False
+
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Step(Generic[S]):
+    """What every conversation step in ``flows/`` returns:
+    ``step(context, state, event) -> Step``. ``context`` is what the database says now
+    (read by the runtime), ``state`` where the conversation is; the step decides the new
+    state, the replies, and the *effects*: plain data (``SealBallot``, ``Enrol``, …) that
+    the runtime applies inside the event's transaction, one applier per effect type
+    (``bot/app/effects.py``). A step never writes anything itself."""
+
+    state: S
+    outcome: Outcome = field(default_factory=Outcome)
+    effects: tuple[object, ...] = ()

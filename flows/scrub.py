@@ -12,14 +12,24 @@ What is removed (Chinese and English text):
 * mobile numbers (1[3-9] + 9 digits, optional +86 / 0086), landlines with an area code
   (010-12345678, (0755) 1234 5678, ext.), international numbers written with "+", and
   North-American style numbers ((415) 555-0132);
-* any run of 7+ digits (or an id with a digit) after a contact marker (电话, 手机, 微信, QQ, tel, phone, WeChat …);
+* any run of 7+ digits (or an id with a digit) after a contact marker (电话, 手机, tel, phone …);
+* chat ids after a WeChat / QQ marker (微信, 微信号, vx, wx, V信, QQ, 扣扣 …; in English
+  "WeChat: …", "WeChat ID …"): a WeChat id (6-20 characters from a letter) or a QQ number;
 * addresses after a marker (地址：…, 住在…, 家住…, address: …, I live at/in/on …), up to
-  the end of the clause;
-* mobile numbers written in Chinese numerals (一三八…, 幺 and 〇/零/○ included), standing
-  alone or after a contact marker;
-* names after a marker (我叫…, 我的名字是…, 本人…, 姓名：…, 我姓…, 我是 + a surname-led
-  name, my name is …, I am / I'm + a name, name: …); the markers allow spaces and a
-  colon (full- or half-width) before the name, English markers any letter case.
+  the end of the clause; without a marker, a house number after a road name (幸福路88号
+  3栋2单元: the number and what follows go, the road stays) and flats (3栋2单元501室);
+* licence plates (浙A12345, 粤B·D12345);
+* mobile numbers in Chinese numerals, 大写 numerals (壹叁捌…) or a mix with Arabic
+  digits (1三8…), standing alone or after a contact marker;
+* names after a marker (我叫…, 我的名字是…, 本人…, 姓名…, 名字…, 我姓…, 我是 + a
+  surname-led name, 我是<place>的<name>, my name is …, I am / I'm + a name, name: …); the
+  markers allow spaces, a colon (full- or half-width) or nothing before the name,
+  English markers any letter case.
+
+``strict=True`` (opinions of a rater group below ``min_group_size`` for the evaluee, who
+could otherwise recognise the few writers) also removes what the writer says about
+themselves (我是…, 作为…, 我在…工作, I am…, to the end of the clause) and every number of 5
+or more digits.
 
 Matching runs on an NFKC-normalised copy (full-width digits, letters, colons and spaces
 become their plain forms), character by character so every position maps back to the
@@ -85,19 +95,55 @@ _LANDLINE = re.compile(
 _INTL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ \-.]?\(?\d{1,4}\)?){2,5}(?!\d)")
 _NANP = re.compile(r"(?<!\d)\(\d{3}\)\s?\d{3}[\-. ]\d{4}(?!\d)|(?<![\d\-])\d{3}[\-.]\d{3}[\-.]\d{4}(?![\d\-])")
 _CONTACT = re.compile(
-    r"((?:联系)?电话|手机号?码?|座机|联系方式|微信号?|QQ号?|qq|tel(?:ephone)?|phone(?: number)?|mobile|cell|"
-    r"wechat(?: id)?|call me(?: at| on)?|whatsapp)"
+    r"((?:联系)?电话|手机号?码?|座机|联系方式|tel(?:ephone)?|phone(?: number)?|mobile|cell|"
+    r"call me(?: at| on)?|whatsapp)"
     r"(\s*(?:是|为|：|:|#|号码是)?\s*)(\+?\d[\d \-]{5,}\d|(?=[A-Za-z0-9_\-]*\d)[A-Za-z][A-Za-z0-9_\-]{4,}|"
-    r"[幺一二三四五六七八九〇零○](?:[ \-]?[幺一二三四五六七八九〇零○]){6,11})", re.I)
-# A mobile number in Chinese numerals (一三八一二三四五六七八): 1, then 3-9, then 9 more.
-_ZH_DIGIT = "幺一二三四五六七八九〇零○"
+    r"[0-9幺一二三四五六七八九〇零○壹贰貳叁參肆伍陆陸柒捌玖洞](?:[ \-]?[0-9幺一二三四五六七八九〇零○壹贰貳叁參肆伍陆陸柒捌玖洞]){6,11})",
+    re.I)
+# Chat ids: after a WeChat / QQ marker (also the usual evasions: vx, wx, V信, 薇信, 扣扣),
+# a WeChat id (6-20 characters from a letter), a QQ number (5-11 digits) or a phone.
+# In English a bare word after "WeChat" needs a colon or "ID" ("WeChat payments" stays).
+_CHAT_ID = re.compile(
+    r"((?:加我|加)?(?:微信号?|薇信|威信|V信|v信|徽信|vx|wx|weixin|QQ号?|qq号?|扣扣号?|企鹅号)"
+    r"\s*(?:号码|号|账号|ID|id)?\s*(?:是|为|：|:)?\s*)"
+    r"([A-Za-z][A-Za-z0-9_\-]{5,19}|\d{5,11}|"
+    r"[0-9幺一二三四五六七八九〇零○壹贰貳叁參肆伍陆陸柒捌玖洞](?:[ \-]?[0-9幺一二三四五六七八九〇零○壹贰貳叁參肆伍陆陸柒捌玖洞]){4,11})"
+    r"(?![A-Za-z0-9_\-])", re.I)
+_CHAT_ID_EN = re.compile(
+    r"(\b(?:wechat|qq|line|telegram|signal)(?:\s+id)?\s*(?::|is|=)\s*|\b(?:wechat|qq)\s+id\s+)"
+    r"(@?[A-Za-z][A-Za-z0-9_\-]{4,31})(?![A-Za-z0-9_\-])|"
+    r"(\b(?:wechat|qq|line)\s+)((?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]{4,19})(?![A-Za-z0-9_\-])", re.I)
+# Licence plates: a province character, a letter, then 5 (6 for new-energy cars) letters
+# or digits with at least 3 digits (浙A12345, 粤B·D12345, 京AD1234X).
+_PLATE = re.compile(
+    r"(?<![A-Za-z0-9])[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Za-z]\s?[·•\-]?\s?"
+    r"(?=(?:[A-Za-z]*\d){3})[A-Za-z0-9]{5,6}(?![A-Za-z0-9])")
+# Digits as people write them: Chinese numerals, 大写 (壹贰叁…, used to defeat filters)
+# and Arabic digits, also mixed (1三8…).
+_ZH_DIGIT = "幺一二三四五六七八九〇零○壹贰貳叁參肆伍陆陸柒捌玖洞"
+_ANY_DIGIT = rf"[0-9{_ZH_DIGIT}]"
+_ONE, _THREE_TO_NINE = "1幺一壹", "3-9三四五六七八九叁參肆伍陆陸柒捌玖"
+# A mobile number with at least one non-Arabic digit (all-Arabic ones are ``_MOBILE``):
+# 1, then 3-9, then 9 more.
 _MOBILE_ZH = re.compile(
-    rf"(?<![{_ZH_DIGIT}十百千万亿两])[幺一][三四五六七八九](?:[ \-]?[{_ZH_DIGIT}]){{9}}(?![{_ZH_DIGIT}十百千万亿两])")
+    rf"(?<![0-9{_ZH_DIGIT}十百千万亿两拾佰仟])(?=[^，。\n]{{0,30}}?[{_ZH_DIGIT}])[{_ONE}][ \-]?[{_THREE_TO_NINE}]"
+    rf"(?:[ \-]?{_ANY_DIGIT}){{9}}(?![0-9{_ZH_DIGIT}十百千万亿两拾佰仟])")
 
 _CLAUSE_ZH = r"[^，。；！？,;!?\n]+"
 _ADDRESS = re.compile(
     r"((?:家庭|居住|通讯|联系)?地址(?:是|为|在)?\s*[：:]?\s*|(?<!居)住在|家住(?:在)?|住址(?:是|为)?\s*[：:]?\s*)"
     r"(" + _CLAUSE_ZH + ")")
+# A house number after a road name, without any marker word (幸福路88号3栋2单元, 东街12号,
+# 建设大道100号院): the number and the building / unit / room after it go, the road
+# (a place anyone may name in a complaint) stays. Also 3栋2单元501室 on its own.
+_NUM = r"[0-9一二三四五六七八九十百零〇]+"
+_UNIT = rf"(?:-?{_NUM}\s*(?:号楼|号院|栋|幢|座|单元|楼|层|室|户|号|弄|支弄))"
+_HOUSE = re.compile(
+    rf"([\u4e00-\u9fff](?:路|街|巷|弄|大道|胡同))\s*({_NUM}\s*(?:号|弄)(?:院|大院)?(?:附{_NUM}号)?{_UNIT}*)"
+    r"(?!\s*(?:线|公交|窗口|文件|业务|柜台))")
+_FLAT = re.compile(rf"(?<![0-9])(?:{_NUM}\s*(?:栋|幢|号楼)\s*{_NUM}\s*单元(?:\s*{_NUM}\s*(?:室|号|户))?|"
+                   rf"{_NUM}\s*单元\s*{_NUM}\s*(?:室|号|户)|"
+                   rf"[0-9]{{3,4}}\s*室)")
 _ADDRESS_EN = re.compile(
     r"\b((?:my |home |mailing )?address(?: is)?\s*:?\s*|I live (?:at|in|on)\s+|I'm living at\s+)"
     r"([^.;!?\n]+?)(?=[.;!?\n]|$)", re.I)
@@ -112,7 +158,8 @@ _COMPOUND = "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|令�
 _NOT_NAMES = ("司机", "方面", "高中", "程序员", "金融", "石油", "周边", "于是", "马路", "黄牛", "白领",
               "钟点工", "谢谢", "孙子", "任职", "高龄", "林业", "林场", "范围", "严重", "武警", "毛病",
               "许多", "马上", "金额", "董事", "程度", "曾经", "周末", "陈述", "王牌", "万一", "石匠",
-              "江湖", "龙头", "史上", "何时", "向来", "汤圆", "方便", "白天", "高兴", "黄色", "田间")
+              "江湖", "龙头", "史上", "何时", "向来", "汤圆", "方便", "白天", "高兴", "黄色", "田间",
+              "周一", "周二", "周三", "周四", "周五", "周六", "周日", "白班", "夜班", "严格", "任劳")
 _ZH_NAME = rf"(?:{_COMPOUND}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
 # After 我叫 these start an ordinary sentence, not a name (我叫了三次号, 我叫他们等一下).
 _NOT_NAME_START = "了过着他她它你们人车号不没也都就又还再在到来去醒上出住得的一外"
@@ -122,9 +169,21 @@ _NAME_STRONG = re.compile(
     r"|本人(?:叫|名叫)\s*[：:]?\s*|本人\s*[：:]\s*|名字\s*[：:]\s*|联系人\s*[：:]?\s*)"
     rf"((?![{_NOT_NAME_START}])[\u4e00-\u9fff·]{{2,4}}|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}})")
 _NAME_SURNAME = re.compile(r"(我姓\s*)([\u4e00-\u9fff])")
-# 我是 / 本人是 / "本人 张三": only a surname-led name ending its clause (我是一名教师 stays).
+# 我是 / 本人是 / "本人 张三": only a surname-led name ending its clause (我是一名教师 stays;
+# 我是高新区的… and 我是石家庄的… too: a name before 的 is ``_NAME_OF_PLACE``'s business).
 _NAME_WEAK = re.compile(
-    rf"(我是\s*|本人是\s*|本人\s+)({_ZH_NAME})(?=[，。,.！!？?\s、；;]|$|[,，]?(?:来自|住|家住|在|的)|$)")
+    rf"(我是\s*|本人是\s*|本人\s+)({_ZH_NAME})(?=[，。,.！!？?\s、；;]|$|[,，]?(?:来自|住|家住|在))")
+# A name glued to its marker (本人刘建国, 姓名刘建国, 名字刘建国) or after "<place>的"
+# (我是城关镇的刘建国): a surname-led name, as short as fits, that ends its clause or is
+# followed by what people write after their name (反映, 投诉, 电话 …).
+_ZH_NAME_SHORT = rf"(?:{_COMPOUND}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}?"
+_BOUNDARY = r"[，。,.！!？?\s、；;：:（()）]|$"
+_AFTER_NAME = r"反映|投诉|举报|来自|家住|住在|现住|电话|手机|联系|身份证|特此|认为|希望|建议|要求|请求|今年|去年|现年|男|女|是|在"
+_PREPOSITIONS = "向于在和与对给为从跟把被将"
+_NAME_GLUED = re.compile(
+    rf"(本人|(?:本人)?姓名|名字(?:叫|是)?|签名)({_ZH_NAME_SHORT})(?=({_BOUNDARY})|{_AFTER_NAME})")
+_NAME_OF_PLACE = re.compile(
+    rf"(我是|本人是)([^，。,.！!？?\s、；;的]{{1,12}}的)({_ZH_NAME_SHORT})(?=({_BOUNDARY})|{_AFTER_NAME})")
 _EN_NAME = r"[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+){0,2}"
 _NAME_EN = re.compile(rf"(\b(?i:my name is|my name's|name\s*:|this is|signed,?)\s+)({_EN_NAME})")
 _NAME_EN_WEAK = re.compile(rf"(\b(?i:I am|I'm|I’m)\s+)({_EN_NAME})")
@@ -156,6 +215,19 @@ _EN_SUFFIXES = ("ing", "ed", "ly", "ful", "ous", "ive", "able", "ible", "less", 
 def _is_common(word: str) -> bool:
     w = word.lower()
     return w in _EN_COMMON or w.endswith(_EN_SUFFIXES)
+
+
+# Strict mode (opinions of a rater group too small to hide in): whatever the writer says
+# about themselves, to the end of the clause, and every number of 5 or more digits.
+_SELF = re.compile(
+    r"(我是|我家在|我家是|我们家|本人是|本人系|作为(?:一名|一个|一位)?|我从事|我负责|我所在的?|我们(?:科室|单位|部门)|"
+    # 我在… only where it says where the writer works (我在窗口等了两个小时 is an experience)
+    r"(?:我|本人)在(?=[^，。；！？,;!?\n]*(?:工作|上班|任职|干了|待了|负责|当过|担任)))"
+    r"([^，。；！？,;!?\n]+)")
+# (I am + a role: "I am the only driver…", not "I am disappointed with the queue")
+_SELF_EN = re.compile(r"(\b(?i:(?:I am|I'm|I’m)(?= (?:a|an|the|one of|from|in charge of|responsible for) )|"
+                      r"I work (?:in|at|for|as)|as an?|my (?:job|office|unit) is)\s+)([^,.;!?\n]+)")
+_LONG_NUMBER = re.compile(rf"(?<![0-9{_ZH_DIGIT}])(?:{_ANY_DIGIT}[ \-]?){{4,}}{_ANY_DIGIT}(?![0-9{_ZH_DIGIT}])")
 
 
 # --- matching on a normalised copy ---------------------------------------------------------
@@ -237,8 +309,22 @@ def _checked_numbers(w: _Work) -> None:
     w.sub(_CARD, card_span)
 
 
+def _glued(first: int, name_group: int):
+    """A glued name (groups ``first``..``name_group``, then the clause end if any): not a
+    common word (曾经, 方便 …); led by a preposition-like surname (向, 于 …) only when its
+    clause ends right after it (本人向窗口反映 stays)."""
+    def span(m: re.Match):
+        name = m.group(name_group)
+        if name.startswith(_NOT_NAMES) or (name[0] in _PREPOSITIONS and m.group(name_group + 1) is None):
+            return None
+        return m.start(first), m.end(name_group)
+    return span
+
+
 def _names(w: _Work) -> None:
+    w.sub(_NAME_OF_PLACE, _glued(2, 3))
     w.sub(_NAME_STRONG, _after_marker(2))
+    w.sub(_NAME_GLUED, _glued(2, 2))
     w.sub(_NAME_SURNAME, _after_marker(2))
 
     def weak(m: re.Match):
@@ -272,21 +358,46 @@ def _names(w: _Work) -> None:
 _HONORIFIC = re.compile(_MARK + r"(?:先生|女士|小姐|老师|师傅|阿姨|大爷|大妈)")
 
 
-def scrub(text: str) -> str:
-    """``text`` with personal data replaced by a visible placeholder (〔已隐去〕 in text
-    with Chinese characters, [removed] otherwise). Everything else is kept as typed."""
+def _work(text: str, strict: bool) -> _Work:
     w = _Work(text)
     w.sub(_EMAIL, _whole)
     _checked_numbers(w)
+    w.sub(_CHAT_ID, _after_marker(2))
+
+    def en_id(m: re.Match) -> tuple[int, int]:
+        return (m.start(2), m.end(2)) if m.group(2) else (m.start(4), m.end(4))
+
+    w.sub(_CHAT_ID_EN, en_id)
     w.sub(_CONTACT, _after_marker(3))
-    for pattern in (_MOBILE, _MOBILE_ZH, _LANDLINE, _INTL, _NANP):
+    for pattern in (_MOBILE, _MOBILE_ZH, _LANDLINE, _INTL, _NANP, _PLATE, _FLAT):
         w.sub(pattern, _whole)
     w.sub(_ADDRESS, _after_marker(2))
     w.sub(_ADDRESS_EN, _after_marker(2))
+    w.sub(_HOUSE, _after_marker(2))
     _names(w)
     # "我是王" + "老师": the honorific goes with the name.
     w.sub(_HONORIFIC, _whole)
-    return w.render(PLACEHOLDER_ZH if _HAN.search(text) else PLACEHOLDER_EN)
+    if strict:
+        w.sub(_SELF, _after_marker(2))
+        w.sub(_SELF_EN, _after_marker(2))
+        w.sub(_LONG_NUMBER, _whole)
+    return w
+
+
+def scrub(text: str, strict: bool = False) -> str:
+    """``text`` with personal data replaced by a visible placeholder (〔已隐去〕 in text
+    with Chinese characters, [removed] otherwise). Everything else is kept as typed.
+
+    ``strict``: also what the writer says about themselves (我是…, 作为…, 我在…工作, I am…,
+    to the end of the clause) and every number of 5 or more digits; for opinions of a rater
+    group with fewer than ``min_group_size`` ballots for the evaluee."""
+    return _work(text, strict).render(PLACEHOLDER_ZH if _HAN.search(text) else PLACEHOLDER_EN)
+
+
+def removed_spans(text: str, strict: bool = False) -> list[tuple[int, int]]:
+    """The (start, end) positions of ``text`` that ``scrub`` replaces (for measuring)."""
+    w = _work(text, strict)
+    return [span for ch, span in zip(w.s, w.src, strict=True) if ch == _MARK]
 
 
 def is_empty(scrubbed: str) -> bool:
@@ -298,7 +409,7 @@ def is_empty(scrubbed: str) -> bool:
     return not re.search(r"[\w\u4e00-\u9fff]", rest)
 
 
-def scrub_opinion(text: str) -> str | None:
+def scrub_opinion(text: str, strict: bool = False) -> str | None:
     """The scrubbed opinion, or None when nothing of substance is left."""
-    cleaned = scrub(text).strip()
+    cleaned = scrub(text, strict).strip()
     return None if not cleaned or is_empty(cleaned) else cleaned

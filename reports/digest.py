@@ -1,24 +1,32 @@
 """The organizer digest (汇总通报): a text summary plus charts.
 
-While a sealed campaign is open it carries progress only (per rater group: drawn or
-target, submitted, response rate); once closed, or for an unsealed campaign, the
+While a sealed campaign is open it carries progress only (``reports.progress``: per
+sampled group submitted ÷ drawn, after-service and open groups as counts); once closed, or for an unsealed campaign, the
 ranking and satisfaction figures too.
+
+``reports.charts`` (matplotlib) is imported only when a digest's charts are drawn: the bot's
+process imports this module for ``/status`` and must not load matplotlib.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from flows.campaign import Campaign
 from flows.i18n import register, t
-from reports import charts, tally
+from reports import progress, tally
 from reports import rectification as rect
+from reports.results import no_score
 from storage import campaigns
-from storage.status import group_progress
+
+if TYPE_CHECKING:
+    from reports import charts
 
 register({
     "digest.title": {"zh": "【汇总通报】{title}", "en": "[Digest] {title}"},
@@ -27,13 +35,13 @@ register({
     "digest.phase.open": {"zh": "进行中", "en": "open"},
     "digest.phase.closed": {"zh": "已结束", "en": "closed"},
     "digest.progress": {"zh": "各评议层面回收情况：", "en": "Responses per rater group:"},
-    "digest.group": {"zh": "· {group}：{done}/{target}{rate}", "en": "· {group}: {done}/{target}{rate}"},
     "digest.sealed": {
-        "zh": "本次评议为密封评议，结果在结束统计（minping close）后公布。",
-        "en": "This evaluation is sealed: results are published after it is closed (minping close).",
+        "zh": "本次评议为密封评议，结果在评议结束、统计封存后公布。",
+        "en": "This evaluation is sealed: results are published once it has been closed and counted.",
     },
     "digest.ranking": {"zh": "综合排名 · {category}：", "en": "Ranking · {category}:"},
     "digest.row": {"zh": "{rank}. {name}  {total}分  满意率 {rate}", "en": "{rank}. {name}  {total}  satisfaction {rate}"},
+    "digest.row_no_score": {"zh": "— {name}  {reason}  满意率 {rate}", "en": "— {name}  {reason}  satisfaction {rate}"},
     "digest.not_voting": {
         "zh": "注：{name} 的“{groups}”有效评议表不足 {min} 份，不计入得分，其权重按比例分配给其他层面。",
         "en": "Note: for {name}, “{groups}” had fewer than {min} valid ballots and does not count; its weight is shared among the other groups.",
@@ -55,13 +63,11 @@ class Digest:
 
 
 def progress_lines(session: Session, campaign: Campaign, locale: str, rows: list | None = None) -> list[str]:
+    """Progress per rater group (``reports.progress``: the same figures as ``minping
+    status`` and the progress chart)."""
     lines = [escape(t("digest.progress", locale))]
-    for p in rows if rows is not None else group_progress(session, campaign):
-        g = campaign.group(p.group)
-        target = getattr(p, "drawn", None) or g.sample or p.enrolled
-        rate = f" ({p.submitted / target:.0%})" if target else ""
-        lines.append(escape(t("digest.group", locale, group=campaign.text(g.label, locale), done=p.submitted,
-                              target=target or "—", rate=rate)))
+    for p in rows if rows is not None else progress.progress(session, campaign):
+        lines.append("· " + escape(progress.line(campaign, p, locale)))
     return lines
 
 
@@ -80,25 +86,64 @@ def overdue_lines(session: Session, campaign: Campaign, locale: str, now: dateti
     return lines
 
 
+@dataclass
+class Prepared:
+    """A digest read from the database, its charts not drawn yet: ``finish`` draws them
+    with no database work, so that a writer (the digest worker on SQLite) never holds
+    the database while matplotlib draws."""
+
+    text: str
+    draw: Callable[[], list]
+    results: bool
+
+    def finish(self) -> Digest:
+        return Digest(self.text, self.draw(), self.results)
+
+
+def status_text(session: Session, campaign: Campaign, locale: str, now: datetime) -> str:
+    """What an organizer's ``/status`` shows of a campaign: its phase, the ballots
+    received, the progress per rater group (progress only, also while sealed)."""
+    row = campaigns.get_row(session, campaign.id)
+    ph = campaigns.phase(row, now)
+    lines = [f"<b>{escape(campaign.text(campaign.title, locale))}</b>",
+             escape(t("digest.phase", locale, phase=t(f"digest.phase.{ph}", locale), n=row.chain_count)), ""]
+    return "\n".join(lines + progress_lines(session, campaign, locale))
+
+
 def build(session: Session, campaign: Campaign, locale: str, now: datetime | None = None,
           with_charts: bool = True) -> Digest:
+    return prepare(session, campaign, locale, now, with_charts).finish()
+
+
+def _charts():  # noqa: ANN202
+    from reports import charts  # matplotlib: only where charts are drawn (the digest worker, reports)
+
+    return charts
+
+
+def prepare(session: Session, campaign: Campaign, locale: str, now: datetime | None = None,
+            with_charts: bool = True) -> Prepared:
     now = now or datetime.now(UTC)
     row = campaigns.get_row(session, campaign.id)
     ph = campaigns.phase(row, now)
     lines = [f"<b>{escape(t('digest.title', locale, title=campaign.text(campaign.title, locale)))}</b>",
              escape(t("digest.phase", locale, phase=t(f"digest.phase.{ph}", locale), n=row.chain_count)), ""]
-    progress = group_progress(session, campaign)
-    lines += progress_lines(session, campaign, locale, progress)
-    progress_chart = charts.progress(campaign, progress, locale) if with_charts else None
+    figures = progress.progress(session, campaign)
+    lines += progress_lines(session, campaign, locale, figures)
+
+    def progress_chart() -> list:
+        return [_charts().progress(campaign, figures, locale)] if with_charts else []
+
     if tally.is_sealed(campaign, row):
         lines += ["", escape(t("digest.sealed", locale))]
-        return Digest("\n".join(lines), [progress_chart] if progress_chart else [], results=False)
+        return Prepared("\n".join(lines), progress_chart, results=False)
     result = tally.results(session, campaign, now)
     if not row.closed:
         lines += ["", escape(t("digest.live", locale))]
     notes = []
     for cat in campaign.categories:
-        rows = sorted((r for r in result.evaluees.values() if r.category == cat.key), key=lambda r: (r.rank, r.evaluee))
+        rows = sorted((r for r in result.evaluees.values() if r.category == cat.key),
+                      key=lambda r: (not r.scored, r.rank or 0, r.evaluee))
         if not rows:
             continue
         lines += ["", f"<b>{escape(t('digest.ranking', locale, category=campaign.text(cat.label, locale)))}</b>"]
@@ -107,8 +152,12 @@ def build(session: Session, campaign: Campaign, locale: str, now: datetime | Non
             valid = sum(d.valid for d in rated)
             rate = f"{sum(d.satisfied for d in rated) / valid:.1%}" if valid else "—"
             name = campaign.text(campaign.evaluee(r.evaluee).name, locale)
-            lines.append(escape(t("digest.row", locale, rank=r.rank, name=name, total=f"{r.total:.2f}", rate=rate)))
-            if r.not_voting:
+            if r.scored:
+                lines.append(escape(t("digest.row", locale, rank=r.rank, name=name, total=f"{r.total:.2f}", rate=rate)))
+            else:
+                lines.append(escape(t("digest.row_no_score", locale, name=name,
+                                      reason=no_score(campaign.min_group_size, locale), rate=rate)))
+            if r.not_voting and r.scored:  # unscored: the row says why
                 groups = "、".join(campaign.text(campaign.group(g).label, locale) for g in r.not_voting)
                 notes.append(escape(t("digest.not_voting", locale, name=name, groups=groups, min=campaign.min_group_size)))
         if len(rows) > MAX_ROWS:
@@ -118,13 +167,14 @@ def build(session: Session, campaign: Campaign, locale: str, now: datetime | Non
         if len(notes) > 10:
             lines.append(escape(t("common.more", locale, n=len(notes) - 10)))
     lines += overdue_lines(session, campaign, locale, now)
-    found = []
     if with_charts:
-        found = charts.result_charts(campaign, result, tally.rounds(session, campaign, result), locale)
-        found.append(progress_chart)
         lines += ["", escape(t("digest.charts", locale))]
     text = "\n".join(lines)
     if len(text) > 4000:  # Telegram's limit is 4096: keep the head, the charts carry the rest
         text = text[:3990].rsplit("\n", 1)[0] + "\n…"
-    return Digest(text, found, results=True)
+
+    def result_charts() -> list:
+        return [*_charts().result_charts(campaign, result, locale), *progress_chart()] if with_charts else []
+
+    return Prepared(text, result_charts, results=True)
 

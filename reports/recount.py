@@ -8,7 +8,10 @@ tally. Two code paths agreeing is the software form of 分组封闭汇总、互�
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -43,27 +46,66 @@ def _wilson(k: int, n: int) -> tuple[float | None, float | None]:
     return max(lo, 0.0), min(hi, 1.0)
 
 
-def recount(session: Session, campaign: Campaign, data: ballots.ChainData | None = None) -> dict:
+class Counted:
+    """The recount's own counts, taken ballot by ballot from the rows the chain walk just
+    hashed (``storage.ballots.verify_chain(..., visit=counted.add)``), each row the JSON
+    text of [evaluee, dimension, option]: plain Python counting, nothing from SQL
+    aggregates. Each distinct text is parsed once."""
+
+    def __init__(self) -> None:
+        self.ballots = 0
+        self.answers: dict[str, Counter] = {}  # group -> row text -> answers
+        self.valid: dict[str, Counter] = {}  # group -> evaluee -> ballots with a valid answer
+        self._evaluee = _ValidEvaluee()
+
+    def add(self, group: str, answers: list[str]) -> None:
+        self.ballots += 1
+        per = self.answers.get(group)
+        if per is None:
+            per = self.answers[group] = Counter()
+            self.valid[group] = Counter()
+        per.update(answers)
+        valid = self.valid[group]
+        for e in set(map(self._evaluee.__getitem__, answers)):
+            valid[e] += 1
+        valid.pop(None, None)
+
+    def rows(self, group: str) -> Iterator[tuple[str, str, str | None, int]]:
+        """(evaluee, dimension, option, answers) of a group."""
+        for row, n in self.answers.get(group, {}).items():
+            e, d, o = json.loads(row)
+            yield e, d, o, n
+
+
+class _ValidEvaluee(dict):
+    """Row text -> its evaluee when it has an option (not 不了解), else None."""
+
+    def __missing__(self, row: str) -> str | None:
+        e, _, o = json.loads(row)
+        self[row] = value = e if o is not None else None
+        return value
+
+
+def count(session: Session, campaign_id: str) -> Counted:
+    counted = Counted()
+    ballots.verify_chain(session, campaign_id, visit=counted.add)
+    return counted
+
+
+def recount(session: Session, campaign: Campaign, counted: Counted | None = None) -> dict:
     """Every figure of the tally, recomputed from the raw rows, as nested dicts."""
-    data = data or ballots.load_chain(session, campaign.id)
+    counted = counted or count(session, campaign.id)
     points = {o.key: o.points for o in campaign.scale}
     good = {o.key for o in campaign.scale if o.satisfied}
     # (evaluee, group) -> [ballots with a valid answer, {dimension: {option: answers}}]
     seen: dict[tuple[str, str], list] = {}
-    for bid, group, *_ in data.ballots:
-        for ev, dims in data.answers.get(bid, {}).items():
+    for group in counted.answers:
+        for ev, dim, opt, n in counted.rows(group):
             cell = seen.get((ev, group))
             if cell is None:
-                cell = seen[(ev, group)] = [0, {}]
-            any_valid = False
-            for dim, opt in dims.items():
-                tally_ = cell[1].get(dim)
-                if tally_ is None:
-                    tally_ = cell[1][dim] = {}
-                tally_[opt] = tally_.get(opt, 0) + 1
-                any_valid = any_valid or opt is not None
-            if any_valid:
-                cell[0] += 1
+                cell = seen[(ev, group)] = [counted.valid[group][ev], {}]
+            per_option = cell[1].setdefault(dim, {})
+            per_option[opt] = per_option.get(opt, 0) + n
     empty = [0, {}]
 
     def figures(per_option: dict) -> dict:
@@ -77,7 +119,7 @@ def recount(session: Session, campaign: Campaign, data: ballots.ChainData | None
                 if valid else None}
 
     events = store.events(session, campaign.id)
-    out: dict = {"ballots": len(data.ballots), "evaluees": {}}
+    out: dict = {"ballots": counted.ballots, "evaluees": {}}
     for e in campaign.evaluees:
         groups = [g for g in campaign.rater_groups if g.rates == "all" or e.own_unit is not None]
         full = sum(g.weight for g in groups)
@@ -102,7 +144,7 @@ def recount(session: Session, campaign: Campaign, data: ballots.ChainData | None
                             "dimensions": {d.key: figures(per_dim.get(d.key, {})) for d in campaign.dimensions}}
         taken = sum(x.points for x in events if x.evaluee_key == e.key and x.kind == "deduction")
         awards = [x.points for x in events if x.evaluee_key == e.key and x.kind == "bonus"]
-        democratic = sum(p["score"] for p in parts.values())
+        democratic = sum(p["score"] for p in parts.values()) if voters else None  # nobody voted: no score
         daily = campaign.scoring.daily_base - taken
         if daily < 0:
             daily = 0.0
@@ -110,12 +152,17 @@ def recount(session: Session, campaign: Campaign, data: ballots.ChainData | None
         out["evaluees"][e.key] = {"category": e.category, "groups": parts,
                                   "dimensions": {d.key: figures(pooled[d.key]) for d in campaign.dimensions},
                                   "democratic": democratic, "daily": daily, "bonus": bonus,
-                                  "total": democratic + daily + bonus}
+                                  "total": None if democratic is None else democratic + daily + bonus}
     for cat in campaign.categories:
-        members = [k for k, v in out["evaluees"].items() if v["category"] == cat.key]
-        for k in members:
-            mine = round(out["evaluees"][k]["total"], 2)
-            out["evaluees"][k]["rank"] = 1 + len([m for m in members if round(out["evaluees"][m]["total"], 2) > mine])
+        members = [k for k, v in out["evaluees"].items() if v["category"] == cat.key and v["total"] is not None]
+        for k, v in out["evaluees"].items():
+            if v["category"] != cat.key:
+                continue
+            if v["total"] is None:
+                v["rank"] = None
+                continue
+            mine = round(v["total"], 2)
+            v["rank"] = 1 + len([m for m in members if round(out["evaluees"][m]["total"], 2) > mine])
     return out
 
 

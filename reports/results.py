@@ -6,6 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flows.i18n import register, t
+
+register({
+    "result.no_score": {"zh": "无得分：没有评议层面达到 {min} 份有效评议表",
+                        "en": "no score: no rater group reached {min} ballots"},
+})
+
+
+def no_score(min_group_size: int, locale: str) -> str:
+    """What every report says in place of a score when no rater group voted."""
+    return t("result.no_score", locale, min=min_group_size)
+
 
 @dataclass(frozen=True)
 class DimensionResult:
@@ -42,14 +54,20 @@ class EvalueeResult:
     category: str
     groups: dict[str, GroupPart]  # every rater group that rates this evaluee
     dimensions: dict[str, DimensionResult]  # all groups pooled
-    democratic: float
+    # democratic and total are None when no rater group reached min_group_size: such an
+    # evaluee has no score and no rank (a report says so instead of showing 0.00).
+    democratic: float | None
     daily: float
     bonus: float
-    total: float
-    rank: int  # within the category; ties share a rank
-    of: int  # evaluees in the category
-    previous_total: float | None = None  # trend: the previous campaign sharing this key
+    total: float | None
+    rank: int | None  # within the category among the scored; ties share a rank
+    of: int  # scored evaluees in the category
+    previous_total: float | None = None  # trend: this evaluee's total in the linked previous round
     not_voting: list[str] = field(default_factory=list)  # groups below min_group_size
+
+    @property
+    def scored(self) -> bool:
+        return self.total is not None
 
 
 @dataclass(frozen=True)
@@ -60,3 +78,6 @@ class Tally:
     evaluees: dict[str, EvalueeResult]
     # (category, dimension) -> pooled satisfaction rate of the category's evaluees
     category_rates: dict[tuple[str, str], float | None]
+    # The rounds linked by ``previous:`` in the campaign files, oldest first, this one last:
+    # (campaign id, title, {evaluee: total}). Frozen with the tally at close.
+    trend: list[tuple[str, object, dict[str, float | None]]] = field(default_factory=list)

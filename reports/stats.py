@@ -28,3 +28,17 @@ def competition_ranks(values: list[float], ndigits: int = 2) -> list[int]:
     next rank skips (1, 2, 2, 4): two totals shown as 84.78 never get different ranks."""
     rounded = [round(v, ndigits) for v in values]
     return [1 + sum(1 for w in rounded if w > v) for v in rounded]
+
+
+def mean_interval(points: dict[float, int], units: int, z: float = Z95) -> tuple[float, float] | None:
+    """A 95% interval of a mean of points: ``points`` maps a value to how many answers gave
+    it, ``units`` is the number of independent units behind them (ballots: one rater's
+    answers are not independent of each other, so counting ballots, not answers, keeps
+    the interval honest). Normal approximation; None without answers."""
+    n = sum(points.values())
+    if not n or units <= 0:
+        return None
+    mean = sum(v * k for v, k in points.items()) / n
+    var = sum(k * (v - mean) ** 2 for v, k in points.items()) / n
+    half = z * math.sqrt(var / units)
+    return mean - half, mean + half

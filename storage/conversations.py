@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, update
 from sqlmodel import Session, select
 
 from storage.direct import Direct
-from storage.models import CampaignRow, Conversation, Membership, Person, utcnow
+from storage.models import CHANNEL_DEFAULT, CampaignRow, Conversation, Membership, Person, utcnow
 
 
 def load(session: Session, person_id: int, campaign_id: str, flow: str) -> Conversation | None:
@@ -80,14 +80,14 @@ _CONTEXT = (
     .outerjoin(Conversation, and_(Conversation.person_id == Person.id, Conversation.campaign_id == _current,
                                   Conversation.flow == bindparam("flow")))
     .outerjoin(CampaignRow, CampaignRow.id == _current)
-    .where(Person.chat_id == bindparam("chat_id"))
+    .where(Person.channel == bindparam("channel"), Person.chat_id == bindparam("chat_id"))
 )
 
 
-def load_context(session: Session, chat_id: int, flow: str) -> Context | None:
-    """The person with this chat id, their membership, ``flow`` conversation and the
-    phase columns of their current campaign, in one query; None for a new person."""
-    row = session.exec(_CONTEXT, params={"chat_id": chat_id, "flow": flow}).first()
+def load_context(session: Session, chat_id: int, flow: str, channel: str = CHANNEL_DEFAULT) -> Context | None:
+    """The person at this address of ``channel``, their membership, ``flow`` conversation
+    and the phase columns of their current campaign, in one query; None for a new person."""
+    row = session.exec(_CONTEXT, params={"channel": channel, "chat_id": chat_id, "flow": flow}).first()
     if row is None:
         return None
     person, member, conv, opens, closes, closed = row
@@ -108,6 +108,7 @@ class PersonRecord:
     locale: str
     status: str
     current_campaign: str
+    channel: str = CHANNEL_DEFAULT  # with chat_id, who this is (``Person.channel``)
 
 
 @dataclass(frozen=True)
@@ -145,24 +146,49 @@ _ANSWERING = Direct(
     .join(Conversation.__table__, and_(_C.person_id == _P.id, _C.campaign_id == _P.current_campaign,
                                        _C.flow == bindparam("flow")))
     .join(CampaignRow.__table__, _R.id == _P.current_campaign)
-    .where(_P.chat_id == bindparam("chat_id"))
+    .where(_P.channel == bindparam("channel"), _P.chat_id == bindparam("chat_id"))
 )
 _SAVE_ANSWERING = Direct(_UPDATE_STATE_CARDS)
 
 
-def load_answering(session: Session, chat_id: int, flow: str) -> AnsweringContext | None:
+def load_answering(session: Session, chat_id: int, flow: str, channel: str = CHANNEL_DEFAULT) -> AnsweringContext | None:
     """The context of a person with a ``flow`` conversation in their current campaign,
     in one statement; None otherwise (then use ``load_context``)."""
-    rows = _ANSWERING.rows(session, chat_id=chat_id, flow=flow)
+    rows = _ANSWERING.rows(session, channel=channel, chat_id=chat_id, flow=flow)
     if not rows:
         return None
     (pid, locale, pstatus, current, mid, group, unit, mstatus, submitted, consented, drawn, only,
      conv_id, state, cards, opens, closes, closed) = rows[0]
     return AnsweringContext(
-        PersonRecord(pid, chat_id, locale, pstatus, current),
+        PersonRecord(pid, chat_id, locale, pstatus, current, channel),
         MemberRecord(mid, current, group, unit, mstatus, bool(submitted), bool(consented), drawn, only),
         conv_id, state, cards or {}, Phase(opens, closes, bool(closed)))
 
 
 def save_answering(session: Session, conv_id: int, state: dict, cards: dict) -> None:
     _SAVE_ANSWERING.run(session, conv_id=conv_id, state=state, cards=cards, updated_at=utcnow())
+
+
+_SAVE_CARDS = update(_table).where(_table.c.id == bindparam("conv_id")).values(cards=bindparam("new_cards"))
+_BATCH = 500  # chat ids per IN (...) list
+
+
+def cards_of(session: Session, chat_ids: list[int], flow: str,
+             channel: str = "telegram") -> dict[tuple[int, str], tuple[int, dict]]:
+    """(chat id, campaign id) -> (conversation id, stored card ids) of these chats' ``flow``
+    conversations on ``channel``, a few statements for any number of chats."""
+    found: dict[tuple[int, str], tuple[int, dict]] = {}
+    for i in range(0, len(chat_ids), _BATCH):
+        rows = session.execute(
+            select(Person.chat_id, Conversation.campaign_id, Conversation.id, Conversation.cards)
+            .join(Conversation, Conversation.person_id == Person.id)
+            .where(Person.channel == channel, Person.chat_id.in_(chat_ids[i:i + _BATCH]), Conversation.flow == flow))
+        for chat_id, campaign_id, conv_id, cards in rows:
+            found[(chat_id, campaign_id)] = (conv_id, cards or {})
+    return found
+
+
+def save_cards(session: Session, cards: dict[int, dict]) -> None:
+    """Store card ids by conversation id, one executemany."""
+    if cards:
+        session.connection().execute(_SAVE_CARDS, [{"conv_id": k, "new_cards": v} for k, v in cards.items()])

@@ -67,11 +67,17 @@ class Direct:
         given = {**c.defaults, **params}
         values = {k: (c.binds[k](v) if k in c.binds else v) for k, v in given.items()}
         args: Sequence[Any] | Mapping[str, Any] = tuple(values[n] for n in c.names) if c.positional else values
-        cursor = conn.connection.driver_connection.cursor()
+        dbapi = conn.connection.driver_connection
+        cursor = dbapi.cursor()
         try:
             cursor.execute(c.sql, args)
-        except BaseException:
-            cursor.close()
+        except BaseException as exc:
+            # SQLAlchemy never sees this driver error: drop a dead connection ourselves,
+            # or the pool would hand it out again after the database came back.
+            if isinstance(exc, conn.dialect.loaded_dbapi.Error) and conn.dialect.is_disconnect(exc, dbapi, cursor):
+                conn.invalidate(exc)
+            else:
+                cursor.close()
             raise
         return c, cursor
 

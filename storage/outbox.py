@@ -12,6 +12,9 @@ Life of a row::
 
 * ``enqueue`` runs inside the caller's transaction: the message exists iff the change
   that caused it committed. A ``dedupe_key`` makes enqueuing idempotent (one row per key).
+* Every row has a ``channel`` (``bot/channel.py``; ``chat_id`` is the address within
+  it): a sender claims only its transport's channel's rows, and "a chat" below is a
+  (channel, address) pair.
 * ``claim`` takes due pending rows for one worker. Only the *head* of each chat's queue is
   claimable (no earlier row of the chat is pending, claimed or sending), so messages to
   one chat go out in id order even across retries and several senders, and a chat that
@@ -39,7 +42,7 @@ All times are UTC. Functions flush but never commit: the caller owns the transac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -47,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from storage.models import Outbox, Person, utcnow
+from storage.models import CHANNEL_DEFAULT, Outbox, OutboxStatus, Person, PersonStatus, utcnow
 
 STATUSES = ("pending", "claimed", "sending", "sent", "failed", "unreachable")
 # Rows that still hold their chat's place in the queue.
@@ -65,13 +68,8 @@ def _short(error: str | None) -> str | None:
 
 
 def _run(session: Session, stmt: Any) -> Any:
-    # Bulk UPDATEs by id: nothing in the session needs synchronizing (and SQLite hands back
-    # naive datetimes, which Python-side evaluation could not compare with aware ones).
+    # Bulk UPDATEs by id: nothing in the session needs synchronizing.
     return session.execute(stmt, execution_options={"synchronize_session": False})
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
 def _id(row: Outbox | int) -> int:
@@ -79,12 +77,16 @@ def _id(row: Outbox | int) -> int:
 
 
 def _rows(buttons: Iterable[Any]) -> list[list[list[str]]]:
-    """Keyboard rows of ``flows.messages.Button`` or ``(label, action)`` pairs -> JSON."""
+    """Keyboard rows of ``flows.messages.Button`` or ``(label, action)`` pairs -> JSON:
+    ``[label, action]``, or ``[label, "", url]`` for a button that opens a Mini App."""
     out: list[list[list[str]]] = []
     for row in buttons or ():
         cells: list[list[str]] = []
         for b in row:
             if hasattr(b, "label") and hasattr(b, "action"):
+                if getattr(b, "web_app", None):
+                    cells.append([str(b.label), "", str(b.web_app)])
+                    continue
                 label, action = b.label, b.action
             else:
                 label, action = b
@@ -94,11 +96,30 @@ def _rows(buttons: Iterable[Any]) -> list[list[list[str]]]:
     return out
 
 
+# The kinds that ask a person to answer a campaign (invitation, opening notice, reminder):
+# what /stop cancels.
+PROMPTS = ("invitation", "reminder")
+
+
+def cancel_pending(session: Session, chat_id: int, campaign_id: str, kinds: Iterable[str], reason: str,
+                   channel: str = CHANNEL_DEFAULT) -> int:
+    """Drop the messages of these kinds about this campaign still waiting for this chat."""
+    result = _run(session, update(Outbox)
+                  .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.campaign_id == campaign_id,
+                         Outbox.status == OutboxStatus.PENDING, Outbox.kind.in_(tuple(kinds)))
+                  .values(status=OutboxStatus.FAILED, error=reason))
+    return result.rowcount
+
+
 def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Iterable[Any] = (),
             attachment: bytes | None = None, filename: str | None = None,
             attachment_kind: str | None = None, dedupe_key: str | None = None,
-            not_before: datetime | None = None) -> Outbox | None:
-    """Add a message to the outbox inside the caller's transaction.
+            not_before: datetime | None = None, campaign_id: str | None = None,
+            channel: str = CHANNEL_DEFAULT) -> Outbox | None:
+    """Add a message to the outbox inside the caller's transaction. ``campaign_id``: the
+    campaign it is about (its rows go when the campaign's personal data is purged).
+    ``chat_id`` is the recipient's address within ``channel`` (a person's: pass
+    ``person.channel``); only a sender of that channel sends the row.
 
     Returns the new row, or None if a row with the same ``dedupe_key`` already exists.
     """
@@ -119,9 +140,9 @@ def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Itera
     if dedupe_key is not None and session.exec(
             select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)).first() is not None:
         return None
-    row = Outbox(chat_id=chat_id, kind=kind, text=text or "", buttons=keyboard,
+    row = Outbox(channel=channel, chat_id=chat_id, kind=kind, text=text or "", buttons=keyboard,
                  attachment=attachment, filename=filename, attachment_kind=attachment_kind,
-                 dedupe_key=dedupe_key, not_before=not_before or utcnow())
+                 dedupe_key=dedupe_key, not_before=not_before or utcnow(), campaign_id=campaign_id)
     if dedupe_key is None:
         session.add(row)
         session.flush()
@@ -136,23 +157,27 @@ def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Itera
     return row
 
 
-def claim(session: Session, worker: str, limit: int, now: datetime | None = None) -> list[Outbox]:
-    """Claim up to ``limit`` due pending rows (heads of their chats' queues) for ``worker``."""
+def claim(session: Session, worker: str, limit: int, now: datetime | None = None,
+          channel: str = CHANNEL_DEFAULT) -> list[Outbox]:
+    """Claim up to ``limit`` due pending rows of ``channel`` (heads of their chats'
+    queues) for ``worker``."""
     if limit <= 0:
         return []
     now = now or utcnow()
     earlier = aliased(Outbox)
     blocked = (select(earlier.id)
-               .where(earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id, earlier.status.in_(ACTIVE))
+               .where(earlier.channel == Outbox.channel, earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
+                      earlier.status.in_(ACTIVE))
                .exists())
     stmt = (select(Outbox)
-            .where(Outbox.status == "pending", Outbox.not_before <= now, ~blocked)
+            .where(Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= now,
+                   ~blocked)
             .order_by(Outbox.id)
             .limit(limit)
             .with_for_update(skip_locked=True))  # PostgreSQL; SQLite ignores it (BEGIN IMMEDIATE)
     rows = list(session.exec(stmt).all())
     for row in rows:
-        row.status = "claimed"
+        row.status = OutboxStatus.CLAIMED
         row.claimed_by = worker
         row.claimed_at = now
         session.add(row)
@@ -167,8 +192,8 @@ def mark_sending(session: Session, row: Outbox | int, worker: str, now: datetime
     row_id = _id(row)
     result = _run(session,
         update(Outbox)
-        .where(Outbox.id == row_id, Outbox.status == "claimed", Outbox.claimed_by == worker)
-        .values(status="sending", claimed_at=now or utcnow()))
+        .where(Outbox.id == row_id, Outbox.status == OutboxStatus.CLAIMED, Outbox.claimed_by == worker)
+        .values(status=OutboxStatus.SENDING, claimed_at=now or utcnow()))
     return result.rowcount == 1
 
 
@@ -181,7 +206,7 @@ def mark_part_sent(session: Session, row: Outbox | int, parts_sent: int) -> None
 def mark_sent(session: Session, row: Outbox | int, now: datetime | None = None) -> None:
     row_id = _id(row)
     _run(session, update(Outbox).where(Outbox.id == row_id)
-                    .values(status="sent", sent_at=now or utcnow(), error=None,
+                    .values(status=OutboxStatus.SENT, sent_at=now or utcnow(), error=None,
                             attempts=Outbox.attempts + 1))
 
 
@@ -190,7 +215,7 @@ def retry_later(session: Session, row: Outbox | int, not_before: datetime, error
     """Back to pending, due at ``not_before``. A 429 passes ``count_attempt=False``:
     flood control is not the message's fault."""
     row_id = _id(row)
-    values: dict[str, Any] = {"status": "pending", "not_before": not_before, "error": _short(error),
+    values: dict[str, Any] = {"status": OutboxStatus.PENDING, "not_before": not_before, "error": _short(error),
                               "claimed_by": None, "claimed_at": None}
     if count_attempt:
         values["attempts"] = Outbox.attempts + 1
@@ -200,22 +225,23 @@ def retry_later(session: Session, row: Outbox | int, not_before: datetime, error
 def mark_failed(session: Session, row: Outbox | int, error: str | None) -> None:
     row_id = _id(row)
     _run(session, update(Outbox).where(Outbox.id == row_id)
-                    .values(status="failed", error=_short(error), attempts=Outbox.attempts + 1))
+                    .values(status=OutboxStatus.FAILED, error=_short(error), attempts=Outbox.attempts + 1))
 
 
 def mark_unreachable(session: Session, row: Outbox | int, error: str | None = None) -> int:
     """403: the person blocked the bot. The row, the chat's other waiting rows and the
     person (``Person.status``) become unreachable. Returns how many rows changed."""
     row_id = _id(row)
-    chat_id = session.exec(select(Outbox.chat_id).where(Outbox.id == row_id)).one()
+    channel, chat_id = session.exec(select(Outbox.channel, Outbox.chat_id).where(Outbox.id == row_id)).one()
     error = _short(error or "blocked")
     _run(session, update(Outbox).where(Outbox.id == row_id)
-                    .values(status="unreachable", error=error, attempts=Outbox.attempts + 1))
+                    .values(status=OutboxStatus.UNREACHABLE, error=error, attempts=Outbox.attempts + 1))
     others = _run(session,
         update(Outbox)
-        .where(Outbox.chat_id == chat_id, Outbox.id != row_id, Outbox.status.in_(("pending", "claimed")))
-        .values(status="unreachable", error=error, claimed_by=None, claimed_at=None))
-    _run(session, update(Person).where(Person.chat_id == chat_id).values(status="unreachable"))
+        .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.id != row_id, Outbox.status.in_((OutboxStatus.PENDING, OutboxStatus.CLAIMED)))
+        .values(status=OutboxStatus.UNREACHABLE, error=error, claimed_by=None, claimed_at=None))
+    _run(session, update(Person).where(Person.channel == channel, Person.chat_id == chat_id)
+         .values(status=PersonStatus.UNREACHABLE))
     return 1 + (others.rowcount or 0)
 
 
@@ -225,50 +251,56 @@ def release(session: Session, worker: str, row_ids: Sequence[int]) -> int:
         return 0
     result = _run(session,
         update(Outbox)
-        .where(Outbox.id.in_(list(row_ids)), Outbox.status == "claimed", Outbox.claimed_by == worker)
-        .values(status="pending", claimed_by=None, claimed_at=None))
+        .where(Outbox.id.in_(list(row_ids)), Outbox.status == OutboxStatus.CLAIMED, Outbox.claimed_by == worker)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None))
     return result.rowcount or 0
 
 
 def recover(session: Session, lease_seconds: float, now: datetime | None = None,
-            *, claimed_grace: float = 0.0) -> dict[str, int]:
+            *, claimed_grace: float = 0.0, channel: str | None = None) -> dict[str, int]:
     """After a crash: 'claimed' rows (never attempted) back to pending, silently; 'sending'
     rows whose claim is older than the lease back to pending too (the at-least-once corner,
     see the module docstring). ``claimed_grace`` spares claims younger than that many
-    seconds (a periodic recover next to live senders passes the lease)."""
+    seconds (a periodic recover next to live senders passes the lease). ``channel``: only
+    that channel's rows (a sender recovers its own channel's); None: every channel's."""
     now = now or utcnow()
+    mine = (Outbox.channel == channel,) if channel is not None else ()
     claimed = _run(session,
         update(Outbox)
-        .where(Outbox.status == "claimed",
+        .where(*mine, Outbox.status == OutboxStatus.CLAIMED,
                or_(Outbox.claimed_at.is_(None), Outbox.claimed_at <= now - timedelta(seconds=claimed_grace)))
-        .values(status="pending", claimed_by=None, claimed_at=None)).rowcount or 0
+        .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)).rowcount or 0
     sending = _run(session,
         update(Outbox)
-        .where(Outbox.status == "sending",
+        .where(*mine, Outbox.status == OutboxStatus.SENDING,
                or_(Outbox.claimed_at.is_(None), Outbox.claimed_at < now - timedelta(seconds=lease_seconds)))
-        .values(status="pending", claimed_by=None, claimed_at=None, error="recovered after a crash")
+        .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None, error="recovered after a crash")
     ).rowcount or 0
     return {"claimed": claimed, "sending": sending}
 
 
-def outstanding(session: Session) -> tuple[int, datetime | None]:
-    """Pending rows a sender could eventually claim (their chat has no row claimed or being
-    sent by someone), and when the first of them falls due (the earliest ``not_before``
-    among the heads of the chats' queues)."""
+def outstanding(session: Session, channel: str = CHANNEL_DEFAULT) -> tuple[int, datetime | None]:
+    """Pending rows of ``channel`` a sender could eventually claim (their chat has no row
+    claimed or being sent by someone), and when the first of them falls due (the earliest
+    ``not_before`` among the heads of the chats' queues)."""
     busy = aliased(Outbox)
     in_hand = (select(busy.id)
-               .where(busy.chat_id == Outbox.chat_id, busy.status.in_(("claimed", "sending")))
+               .where(busy.channel == Outbox.channel, busy.chat_id == Outbox.chat_id,
+                      busy.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING)))
                .exists())
-    n = session.execute(select(func.count(Outbox.id)).where(Outbox.status == "pending", ~in_hand)).scalar_one()
+    n = session.execute(select(func.count(Outbox.id)).where(
+        Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING, ~in_hand)).scalar_one()
     if not n:
         return 0, None
     earlier = aliased(Outbox)
     behind = (select(earlier.id)
-              .where(earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id, earlier.status.in_(ACTIVE))
+              .where(earlier.channel == Outbox.channel, earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
+                     earlier.status.in_(ACTIVE))
               .exists())
     first = session.execute(select(func.min(Outbox.not_before))
-                            .where(Outbox.status == "pending", ~behind)).scalar_one()
-    return int(n), _aware(first)
+                            .where(Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING,
+                                   ~behind)).scalar_one()
+    return int(n), first
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -1,10 +1,11 @@
-"""Persons and their rater-group memberships."""
+"""Persons and their rater-group memberships. A person is (channel, address): ``chat_id``
+is the address within the channel (``bot/channel.py``)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from storage.models import Membership, Person
+from storage.models import CHANNEL_DEFAULT, MemberStatus, Membership, Person
 
 
 class AlreadyEnrolled(Exception):
@@ -13,17 +14,19 @@ class AlreadyEnrolled(Exception):
         self.group_key = group_key
 
 
-def get_or_create_person(session: Session, chat_id: int, locale: str = "zh") -> Person:
-    person = session.exec(select(Person).where(Person.chat_id == chat_id)).first()
+def get_or_create_person(session: Session, chat_id: int, locale: str = "zh",
+                         channel: str = CHANNEL_DEFAULT) -> Person:
+    """The person at this address (``chat_id``) of ``channel``; made when new."""
+    person = find_person(session, chat_id, channel)
     if person is None:
-        person = Person(chat_id=chat_id, locale=locale)
+        person = Person(channel=channel, chat_id=chat_id, locale=locale)
         session.add(person)
         session.flush()
     return person
 
 
-def find_person(session: Session, chat_id: int) -> Person | None:
-    return session.exec(select(Person).where(Person.chat_id == chat_id)).first()
+def find_person(session: Session, chat_id: int, channel: str = CHANNEL_DEFAULT) -> Person | None:
+    return session.exec(select(Person).where(Person.channel == channel, Person.chat_id == chat_id)).first()
 
 
 def membership(session: Session, campaign_id: str, person_id: int) -> Membership | None:
@@ -33,7 +36,7 @@ def membership(session: Session, campaign_id: str, person_id: int) -> Membership
 
 
 def enrol(session: Session, campaign_id: str, person: Person, group_key: str,
-          unit: str | None = None, status: str = "enrolled") -> Membership:
+          unit: str | None = None, status: str = MemberStatus.ENROLLED) -> Membership:
     """Put a person in a rater group; a person belongs to at most one group per campaign."""
     existing = membership(session, campaign_id, person.id)
     if existing is not None:

@@ -8,21 +8,22 @@ from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session
 
 from storage.direct import Direct
-from storage.models import ProcessedUpdate, utcnow
-
+from storage.models import CHANNEL_DEFAULT, ProcessedUpdate, utcnow
 
 # Run straight on the driver (``storage.direct``): once per update, so its cost counts.
-_INSERT = Direct(insert(ProcessedUpdate.__table__).values(update_id=bindparam("update_id"),
+_INSERT = Direct(insert(ProcessedUpdate.__table__).values(channel=bindparam("channel"),
+                                                            update_id=bindparam("update_id"),
                                                             handled_at=bindparam("handled_at")))
 
 
-def first_time(session: Session, update_id: int) -> bool:
-    """Record ``update_id``; False if it was handled before.
+def first_time(session: Session, update_id: int, channel: str = CHANNEL_DEFAULT) -> bool:
+    """Record ``update_id`` of ``channel``; False if it was handled before. Each channel
+    numbers its updates itself: the same id on two channels is two updates.
 
     A plain INSERT (one round trip): the primary key refuses a repeat, also a concurrent
     one. On False the transaction has been rolled back, so call this first."""
     try:
-        _INSERT.run(session, update_id=update_id, handled_at=utcnow())
+        _INSERT.run(session, channel=channel, update_id=update_id, handled_at=utcnow())
     except session.get_bind().dialect.loaded_dbapi.IntegrityError:  # the driver's own (storage.direct)
         session.rollback()
         return False

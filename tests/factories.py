@@ -35,6 +35,18 @@ def campaign_data(**overrides) -> dict:
             {"key": "staff", "label": {"zh": "所在单位"}, "weight": 15, "sample": 5, "rates": "own_unit"},
             {"key": "public", "label": {"zh": "社会群众"}, "weight": 10, "open": True},
         ],
+        # The weights above add up to 60 (the loader checks this total for files).
+        "scoring": {"democratic_total": 60},
     }
     data.update(overrides)
     return data
+
+
+def chain_pending(engine, campaign_id: str = "test-2026") -> int:  # noqa: ANN001
+    """Append the ballots still waiting in envelopes to the chain, as the scheduler's
+    batch (or ``minping close``) does; how many."""
+    from storage import ballots
+    from storage.db import session_scope
+
+    with session_scope(engine) as s:
+        return ballots.append_envelopes(s, campaign_id)

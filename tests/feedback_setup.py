@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flows.campaign import Campaign
-from flows.questionnaire import Submission
+from flows.questionnaire import SealBallot
 from reports import tally
 from storage import ballots, campaigns, links, people
 from storage.db import session_scope
@@ -42,7 +42,7 @@ def _rate(s, campaign: Campaign, chat_id: int, group: str, option: str, opinion:
     rated = campaign.evaluees_for(group, unit)
     answers = {e.key: {d.key: option for d in campaign.dimensions} for e in rated}
     opinions = {"transport": opinion} if opinion else {}
-    ballots.submit_ballot(s, campaign.id, person.id, Submission(group, answers, opinions))
+    ballots.submit_ballot(s, campaign.id, person.id, SealBallot(group, answers, opinions))
 
 
 def closed_campaign(engine, campaign: Campaign | None = None) -> Campaign:

@@ -5,8 +5,9 @@ Each area (enrolment, organizer commands, evaluee feedback and rectification) is
 the button-action prefixes it owns, free text it may claim, and a gate that may refuse a
 rater's questionnaire. The service core knows nothing of them beyond this shape.
 
-Action prefixes: the questionnaire owns lower-case first letters (``flows.questionnaire``)
-and ``L`` (language); features own other upper-case letters, one each.
+Button prefixes are claimed in ``flows.actions`` by the flow module whose codec makes
+them (a prefix claimed twice fails at import); a feature routes the ones it handles in
+``taps`` (the service refuses an unclaimed or twice-routed prefix).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from bot.service import Incoming, Reply, Service
+    from bot.events import Incoming, Reply
+    from bot.service import Service
     from flows.campaign import Campaign
     from storage.models import Link, Membership, Person
 
@@ -49,5 +51,6 @@ class Feature:
 def default_features() -> list[Feature]:
     """Every feature of the product, in priority order."""
     from bot.chat import enrolment, evaluee, organizer
+    from bot.miniapp import chat as miniapp
 
-    return [enrolment.FEATURE, organizer.FEATURE, evaluee.FEATURE]
+    return [enrolment.FEATURE, organizer.FEATURE, evaluee.FEATURE, miniapp.FEATURE]

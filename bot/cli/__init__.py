@@ -1,11 +1,36 @@
 """The ``minping`` command line (typer + rich). One module per area registers its
-commands on the shared ``app``."""
+commands on the shared ``app``.
 
-from bot.cli.common import app
-from bot.cli import campaign, enrolment, feedback, results, runtime  # noqa: F401,E402  (registers commands)
+``main`` (the console entry) answers ``minping status`` without importing the rest
+(``bot.cli.quick``: no SQLAlchemy, no pydantic, no typer), so it starts in a fraction
+of a second; everything else goes through the typer ``app``, imported on first use.
+"""
 
-__all__ = ["app"]
+from __future__ import annotations
+
+import sys
+
+__all__ = ["app", "main"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name == "app":
+        from bot.cli.common import app
+        from bot.cli import (  # noqa: F401  (registers commands)
+            backup, board, campaign, database, enrolment, links, records, rectification, results, retention,
+            runtime, updates)
+
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)
 
 
 def main() -> None:  # pragma: no cover - console entry
+    from bot.cli import quick
+
+    args = sys.argv[1:]
+    if quick.handles(args):
+        raise SystemExit(quick.status_command(args[1] if len(args) > 1 else None))
+    from bot.cli import app
+
     app()

@@ -13,9 +13,9 @@ Job = Callable[[Engine, datetime], int]
 
 
 def all_jobs() -> dict[str, Job]:
-    from bot.jobs import digests, housekeeping, rectification, reminders
+    from bot.jobs import chain, digests, housekeeping, openings, rectification, reminders, retention
 
     jobs: dict[str, Job] = {}
-    for module in (reminders, digests, rectification, housekeeping):
+    for module in (chain, openings, reminders, digests, rectification, housekeeping, retention):
         jobs.update(module.JOBS)
     return jobs

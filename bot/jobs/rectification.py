@@ -4,7 +4,7 @@ message has a dedupe key, every state change is checked before it is made):
 * ``rectification_reminders``: reminders before each plan's and each round's deadline,
   overdue notices to the evaluee's contacts, escalation of overdue items to organizers;
 * ``rectification_followup``: starts the follow-up survey once a round's deadline day
-  has ended, closes it after ``bot.feedback.FOLLOWUP_DAYS`` (or when all have
+  has ended, closes it after ``bot.app.followup.FOLLOWUP_DAYS`` (or when all have
   answered), reports the rate and opens a further round below the threshold.
 
 Each round is handled in its own transaction.
@@ -16,27 +16,27 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot import feedback
+from bot.app import followup, rectification
 from bot.jobs import Job
 from storage import campaigns
-from storage import feedback as fb
+from storage import rectification as rs
 from storage.db import session_scope
 
 
 def _round_ids(engine: Engine) -> list[int]:
     with session_scope(engine) as s:
-        return [r.id for r in fb.all_open_rounds(s)]
+        return [r.id for r in rs.all_open_rounds(s)]
 
 
 def rectification_reminders(engine: Engine, now: datetime) -> int:
     n = 0
     for rid in _round_ids(engine):
         with session_scope(engine) as s:
-            rnd = s.get(fb.RectRound, rid)
+            rnd = s.get(rs.RectRound, rid)
             if rnd is None or rnd.survey_started_at is not None:
                 continue  # the round is over: the follow-up has its say
             campaign = campaigns.get_campaign(s, rnd.campaign_id)
-            n += feedback.remind(s, campaign, rnd, now)
+            n += rectification.remind(s, campaign, rnd, now)
     return n
 
 
@@ -44,20 +44,20 @@ def rectification_followup(engine: Engine, now: datetime) -> int:
     n = 0
     for rid in _round_ids(engine):
         with session_scope(engine) as s:
-            rnd = s.get(fb.RectRound, rid)
+            rnd = s.get(rs.RectRound, rid)
             if rnd is None or rnd.survey_closed_at is not None:
                 continue
             campaign = campaigns.get_campaign(s, rnd.campaign_id)
             if rnd.survey_started_at is None:
-                if now >= fb.end_of(rnd.deadline, campaign.timezone) and not fb.items(s, campaign.id, rnd.evaluee_key):
+                if now >= rs.end_of(rnd.deadline, campaign.timezone) and not rs.items(s, campaign.id, rnd.evaluee_key):
                     rnd.survey_started_at = rnd.survey_closed_at = now  # no opinions: nothing to judge
                     s.add(rnd)
-                elif now >= fb.end_of(rnd.deadline, campaign.timezone):
+                elif now >= rs.end_of(rnd.deadline, campaign.timezone):
                     # Last call first: overdue notices and escalation of this round.
-                    n += feedback.remind(s, campaign, rnd, now)
-                    n += feedback.start_survey(s, campaign, rnd, now)
-            elif feedback.survey_due_to_close(s, rnd, now):
-                n += feedback.close_survey(s, campaign, rnd, now)
+                    n += rectification.remind(s, campaign, rnd, now)
+                    n += followup.start_survey(s, campaign, rnd, now)
+            elif followup.survey_due_to_close(s, rnd, now):
+                n += followup.close_survey(s, campaign, rnd, now)
     return n
 
 

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 
 import aiohttp
-from pydantic import ValidationError
 from yarl import URL
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -19,7 +18,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import KICKED, ChatMemberUpdatedFilter, CommandObject, CommandStart
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteWebhook,
@@ -39,16 +38,18 @@ from aiogram.types import (
     Chat,
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
+    WebAppInfo,
 )
 from aiogram.types import Message as TgMessage
 
 from bot.service import Incoming, Service
 from bot.telegram import commands
-from bot.telegram.delivery import handle
-from bot.telegram.transport import Keyboard, Transient, classify
+from bot.telegram.delivery import elsewhere, handle
+from bot.telegram.transport import CHANNEL, Keyboard, Transient, classify
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ _RESPONSES = {m: Response[m.__returning__] for m in (  # type: ignore[misc]
     AnswerCallbackQuery, SetMyCommands, SetWebhook, DeleteWebhook)}
 _RESPONSE_BOOL = Response[bool]
 _RESPONSE_MESSAGE = Response[TgMessage]
-_RESPONSE_UPDATES = _RESPONSES[GetUpdates]
 _DONE = _RESPONSE_BOOL.model_construct(ok=True, result=True)
 # Of the message under a pressed button, the handlers read only these (``on_tap``).
 _TAPPED = ("message_id", "date", "chat", "message_thread_id", "is_topic_message", "business_connection_id")
@@ -77,8 +77,6 @@ class LeanSession(AiohttpSession):
     SENT = (SendMessage, SendPhoto, SendDocument)
 
     def check_response(self, bot, method, status_code, content):  # noqa: ANN001, ANN201
-        if isinstance(method, GetUpdates) and 200 <= status_code < 300:
-            return self._updates(bot, method, status_code, content)
         if isinstance(method, self.UNREAD + self.SENT) and 200 <= status_code < 300:
             data = self.json_loads(content)
             if isinstance(data, dict) and data.get("ok") is True:
@@ -92,23 +90,6 @@ class LeanSession(AiohttpSession):
                     return _RESPONSE_MESSAGE.model_construct(ok=True, result=message)
         return super().check_response(bot, method, status_code, content)
 
-    def _updates(self, bot, method, status_code, content):  # noqa: ANN001, ANN202
-        """getUpdates, validated as usual, except that the message under a button press
-        is cut down to what the handlers read (its id, date and chat): validating its
-        whole text, entities and keyboard was most of the cost of parsing a tap."""
-        data = self.json_loads(content)
-        if isinstance(data, dict) and data.get("ok") is True and isinstance(data.get("result"), list):
-            for update in data["result"]:
-                query = update.get("callback_query") if isinstance(update, dict) else None
-                message = query.get("message") if isinstance(query, dict) else None
-                if isinstance(message, dict):
-                    query["message"] = {k: message[k] for k in _TAPPED if k in message}
-            try:
-                return _RESPONSE_UPDATES.model_validate(data, context={"bot": bot})
-            except ValidationError:
-                pass  # aiogram's own path reports it
-        return super().check_response(bot, method, status_code, content)
-
 
 def make_bot(token: str, api_base: str | None = None) -> Bot:
     session = LeanSession(api=TelegramAPIServer.from_base(api_base)) if api_base else LeanSession()
@@ -119,7 +100,8 @@ def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b.label, callback_data=b.action) for b in row] for row in buttons
+        [InlineKeyboardButton(text=b.label, web_app=WebAppInfo(url=b.web_app)) if b.web_app
+         else InlineKeyboardButton(text=b.label, callback_data=b.action) for b in row] for row in buttons
     ])
 
 
@@ -128,7 +110,8 @@ _JSON = {"Content-Type": "application/json"}
 
 
 def _markup_json(buttons: Keyboard) -> dict:
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action} for b in row] for row in buttons]}
+    return {"inline_keyboard": [[{"text": b.label, "web_app": {"url": b.web_app}} if b.web_app
+                                 else {"text": b.label, "callback_data": b.action} for b in row] for row in buttons]}
 
 
 class AiogramTransport:
@@ -138,13 +121,15 @@ class AiogramTransport:
     CPU, bench/throughput.py). Any answer but ``ok`` goes through aiogram's
     ``check_response``, so errors raise exactly the exceptions aiogram raises."""
 
+    channel = CHANNEL  # bot.channel.Transport: the outbox rows this transport sends
     detached = None  # webhook mode: a delivery.Detached (replies shown after the answer)
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._urls: dict[str, URL] = {}
 
-    async def _post(self, name: str, payload: dict, method: Callable[[], TelegramMethod]):  # noqa: ANN202
+    async def _post(self, name: str, payload: dict, method: Callable[[], TelegramMethod],  # noqa: ANN202
+                    extra_wait: float = 0):
         """POST ``payload`` to Bot API method ``name``; the result of an ok answer.
         ``method`` builds aiogram's method object, only needed to report an error.
         The URL is parsed once per method and the answer read as bytes (no charset
@@ -156,7 +141,7 @@ class AiogramTransport:
         try:
             http = await session.create_session()
             async with http.post(url, data=session.json_dumps(payload).encode(), headers=_JSON,
-                                 timeout=aiohttp.ClientTimeout(total=session.timeout)) as resp:
+                                 timeout=aiohttp.ClientTimeout(total=session.timeout + extra_wait)) as resp:
                 status, content = resp.status, await resp.read()
         except asyncio.TimeoutError as exc:
             raise TelegramNetworkError(method=method(), message="Request timeout error") from exc
@@ -172,6 +157,11 @@ class AiogramTransport:
         text = content.decode("utf-8", "replace")
         session.check_response(self.bot, method(), status, text)  # raises aiogram's error
         raise TelegramNetworkError(method=method(), message=f"unexpected answer {status}: {text[:200]}")
+
+    async def call_raw(self, name: str, payload: dict, method: Callable[[], TelegramMethod]):  # noqa: ANN201
+        """A Bot API call answered as plain JSON; aiogram's errors as for any call."""
+        timeout = payload.get("timeout", 0)
+        return await self._post(name, payload, method, extra_wait=timeout)
 
     async def _call(self, coro):  # noqa: ANN001, ANN202
         try:
@@ -252,20 +242,80 @@ async def on_tap(query: CallbackQuery, event_update: Update, service: Service, t
     await handle(service, transport, inc, callback_id=query.id)
 
 
+async def on_blocked(event: ChatMemberUpdated, event_update: Update, service: Service,
+                     transport: AiogramTransport) -> None:
+    await handle(service, transport, Incoming(event.chat.id, "blocked", event_update.update_id))
+
+
+async def on_elsewhere_command(message: TgMessage, transport: AiogramTransport) -> None:
+    await elsewhere(transport, message.chat.id, _lang(message))
+
+
+async def on_elsewhere_tap(query: CallbackQuery, transport: AiogramTransport) -> None:
+    await elsewhere(transport, query.message.chat.id, _lang(query), callback_id=query.id)
+
+
+_PRIVATE = F.chat.type == "private"
+
+
 def make_router() -> Router:
-    """The rater's router; a new one per dispatcher (aiogram routers attach once)."""
+    """The rater's router: private chats only; a new one per dispatcher (aiogram routers
+    attach once)."""
     router = Router(name="rater")
+    router.message.filter(_PRIVATE)
+    router.callback_query.filter(F.message.chat.type == "private")
     router.message.register(on_start, CommandStart())
     router.message.register(on_text, F.text)
     router.message.register(on_other)
     router.callback_query.register(on_tap)
+    router.my_chat_member.register(on_blocked, _PRIVATE, ChatMemberUpdatedFilter(KICKED))
+    return router
+
+
+def make_elsewhere_router() -> Router:
+    """Groups, supergroups, channels: a command or a button gets one short answer
+    (evaluations are private); anything else is ignored. Nothing is stored."""
+    router = Router(name="elsewhere")
+    router.message.register(on_elsewhere_command, ~_PRIVATE, F.text.startswith("/"))
+    router.callback_query.register(on_elsewhere_tap, F.message, F.message.chat.type != "private")
     return router
 
 
 def make_dispatcher(service: Service, transport: AiogramTransport) -> Dispatcher:
     dp = Dispatcher(service=service, transport=transport, disable_fsm=True)  # no FSM: state is in the database
-    dp.include_routers(make_router())
+    dp.include_routers(make_router(), make_elsewhere_router())
     return dp
+
+
+def _trimmed(update: dict) -> dict:
+    """The message under a button press cut down to what the handlers read (its id,
+    date and chat): validating its whole text, entities and keyboard was most of the
+    cost of parsing a tap."""
+    query = update.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        update = {**update, "callback_query": {**query, "message": {k: message[k] for k in _TAPPED if k in message}}}
+    return update
+
+
+def make_feed(dp: Dispatcher, bot: Bot):  # noqa: ANN201
+    """Telegram's JSON of one update -> aiogram's dispatch (``bot/telegram/intake.py``)."""
+    async def feed(update: dict) -> None:
+        await dp.feed_update(bot, Update.model_validate(_trimmed(update), context={"bot": bot}))
+
+    return feed
+
+
+def make_fetch(transport: AiogramTransport):  # noqa: ANN201
+    """One getUpdates call, answered as Telegram's JSON (parsed per update by ``feed``)."""
+    async def fetch(offset: int | None, timeout: int) -> list[dict]:
+        payload = {"timeout": timeout, "limit": 100, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            payload["offset"] = offset
+        result = await transport.call_raw("getUpdates", payload, lambda: GetUpdates(**payload))
+        return [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+
+    return fetch
 
 
 async def set_commands(bot: Bot) -> None:
@@ -276,4 +326,4 @@ async def set_commands(bot: Bot) -> None:
             await bot.set_my_commands(items)
 
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]

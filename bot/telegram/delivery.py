@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.service import Incoming, Reply, Service
+from bot.telegram.intake import note_failure
 from bot.telegram.transport import Blocked, MessageGone, NotModified, RetryAfter, SendError, Transient, Transport
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,10 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
     sent: dict[str, int] = {}
     try:
         for m in reply.messages:
-            known = reply.cards.get(m.card) if m.card else None
+            # A card the chat's previous reply sent after this step was computed is known
+            # only to the service's memory (replies of one chat are shown in order).
+            known = (reply.cards.get(m.card) or service.pending_card(chat_id, reply.campaign_id, m.card)) \
+                if m.card else None
             if known is not None:
                 try:
                     await _patiently(lambda m=m, known=known: transport.edit_message(chat_id, known, m.text, m.buttons))
@@ -62,20 +66,37 @@ async def deliver(service: Service, transport: Transport, chat_id: int, reply: R
 
 
 class Detached:
-    """Replies still being shown after their update was acknowledged (webhook mode).
+    """Replies still being shown after their update was committed.
 
-    Telegram waits for the webhook's answer, and with ``max_connections`` of them at
-    once, so the answer goes back as soon as the update's transaction has committed;
-    showing the reply (which may wait out flood control) goes on in a task kept here
-    and awaited at shutdown."""
+    The update is confirmed to Telegram (polling offset, webhook answer) as soon as its
+    transaction has committed; showing the reply (which may wait out flood control) goes
+    on in a task kept here, awaited at shutdown. A chat's replies are shown one after
+    another in the order of their updates."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task] = set()
+        self._last: dict[int, asyncio.Task] = {}  # per chat, the reply shown last
 
-    def spawn(self, coro) -> None:  # noqa: ANN001
-        task = asyncio.create_task(coro)
+    def spawn(self, chat_id: int, show: Callable[[], Awaitable[None]]) -> None:
+        before = self._last.get(chat_id)
+
+        async def in_turn() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            await show()
+
+        task = asyncio.create_task(in_turn())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._last[chat_id] = task
+
+        def done(t: asyncio.Task) -> None:
+            self._tasks.discard(t)
+            if self._last.get(chat_id) is t:
+                del self._last[chat_id]
+            if not t.cancelled() and t.exception() is not None:
+                log.error("showing a reply failed", exc_info=t.exception())
+
+        task.add_done_callback(done)
 
     async def drain(self, timeout: float) -> None:
         if self._tasks:
@@ -86,12 +107,18 @@ async def handle(service: Service, transport: Transport, inc: Incoming, callback
     """Run one incoming event through the service and show the reply. A button press is
     always answered (answerCallbackQuery, with the toast if any), so the client's spinner
     stops; that call goes out together with the card's edit. When the transport has a
-    ``detached`` set (webhook mode), this returns once the event is committed and the
-    reply is shown in the background."""
-    reply = await service.run(service.handle, inc)
+    ``detached`` set (the running bot), this returns once the event is committed and the
+    reply is shown in the background. A failure is left to the intake that fed the
+    update (retried or parked, ``bot/telegram/intake.py``): nothing is shown for it."""
+    try:
+        reply = await service.run(service.handle, inc)
+    except Exception as exc:
+        if note_failure(exc):
+            return
+        raise
     detached: Detached | None = getattr(transport, "detached", None)
     if detached is not None:
-        detached.spawn(_show(service, transport, inc.chat_id, reply, callback_id))
+        detached.spawn(inc.chat_id, lambda: _show(service, transport, inc.chat_id, reply, callback_id))
     else:
         await _show(service, transport, inc.chat_id, reply, callback_id)
 
@@ -110,3 +137,19 @@ async def _answer(transport: Transport, callback_id: str, toast: str | None) -> 
         await transport.answer_callback(callback_id, toast)
     except SendError as exc:  # e.g. a redelivered query already answered
         log.debug("answerCallbackQuery failed: %s", exc)
+
+
+async def elsewhere(transport: Transport, chat_id: int, language_code: str | None,
+                    callback_id: str | None = None) -> None:
+    """Someone used the bot in a group, supergroup or channel: one short answer where
+    it helps (a command, a button), nothing stored. Evaluations are one person each."""
+    from flows.chat import say, t
+
+    locale = "en" if language_code and language_code.lower().startswith("en") else "zh"
+    try:
+        if callback_id is not None:
+            await transport.answer_callback(callback_id, t("chat.private_only", locale))
+        else:
+            await transport.send_message(chat_id, say("chat.private_only", locale).text)
+    except SendError as exc:  # e.g. the group does not let the bot write
+        log.debug("answer outside a private chat failed: %s", exc)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
+from telegram import BotCommand, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update, WebAppInfo
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -20,8 +21,9 @@ from telegram.ext import (
 
 from bot.service import Incoming, Service
 from bot.telegram import commands
-from bot.telegram.delivery import handle
-from bot.telegram.transport import Keyboard, Transient, classify
+from bot.telegram.delivery import elsewhere, handle
+from bot.telegram.intake import note_failure
+from bot.telegram.transport import CHANNEL, Keyboard, Transient, classify
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, web_app=WebAppInfo(b.web_app)) if b.web_app
+                                  else InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
                                  for row in buttons])
 
 
@@ -44,6 +47,7 @@ def _seconds(exc: RetryAfter) -> float:
 
 
 class PTBTransport:
+    channel = CHANNEL  # bot.channel.Transport: the outbox rows this transport sends
     detached = None  # webhook mode: a delivery.Detached (replies shown after the answer)
 
     def __init__(self, bot) -> None:  # noqa: ANN001
@@ -119,24 +123,74 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id
-    inc = Incoming(chat_id, "tap", update.update_id, data=query.data or "", language_code=_lang(update))
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:  # a button under a group's message
+        await elsewhere(context.bot_data["transport"], chat.id if chat else query.from_user.id, _lang(update),
+                        callback_id=query.id)
+        return
+    inc = Incoming(chat.id, "tap", update.update_id, data=query.data or "", language_code=_lang(update))
     await _handle(context, inc, callback_id=query.id)
 
 
+async def on_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    change = update.my_chat_member
+    if change.chat.type == ChatType.PRIVATE and change.new_chat_member.status == ChatMember.BANNED:
+        await _handle(context, Incoming(change.chat.id, "blocked", update.update_id))
+
+
+async def on_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await elsewhere(context.bot_data["transport"], update.effective_chat.id, _lang(update))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A handler's failure goes to the intake that fed the update (retried or parked)."""
+    if not note_failure(context.error):
+        log.error("update handling failed", exc_info=context.error)
+
+
 def make_application(service: Service, token: str, api_base: str | None = None) -> Application:
-    builder = ApplicationBuilder().token(token).concurrent_updates(True)
+    # Replies of many chats go out at once: PTB's default pool of one connection made
+    # every Bot API call wait for the previous one.
+    builder = ApplicationBuilder().token(token).connection_pool_size(64).pool_timeout(30.0)
     if api_base:
         builder = builder.base_url(api_base.rstrip("/") + "/bot").base_file_url(api_base.rstrip("/") + "/file/bot")
     app = builder.build()
     app.bot_data["service"] = service
     app.bot_data["transport"] = PTBTransport(app.bot)
-    app.add_handler(CommandHandler("start", on_start))
-    app.add_handler(MessageHandler(filters.COMMAND, on_command))
-    app.add_handler(MessageHandler(filters.TEXT, on_text))
+    # Private chats only, new messages only (an edited message is not a new answer).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", on_start, filters=private))
+    app.add_handler(MessageHandler(private & filters.COMMAND, on_command))
+    app.add_handler(MessageHandler(private & filters.TEXT, on_text))
     app.add_handler(CallbackQueryHandler(on_tap))
-    app.add_handler(MessageHandler(filters.ALL, on_other))
+    app.add_handler(MessageHandler(private, on_other))
+    app.add_handler(MessageHandler(~filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.COMMAND,
+                                   on_elsewhere))
+    app.add_handler(ChatMemberHandler(on_blocked, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(on_error)
     return app
+
+
+def make_feed(app: Application):  # noqa: ANN201
+    """Telegram's JSON of one update -> PTB's dispatch (``bot/telegram/intake.py``)."""
+    async def feed(update: dict) -> None:
+        await app.process_update(Update.de_json(update, app.bot))
+
+    return feed
+
+
+def make_fetch(app: Application):  # noqa: ANN201
+    """One getUpdates call, answered as Telegram's JSON."""
+    async def fetch(offset: int | None, timeout: int) -> list[dict]:
+        # PTB's get_updates would parse every update into objects, which ``feed`` does
+        # (once); the raw answer is what the intake needs.
+        data: dict = {"timeout": timeout, "limit": 100, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            data["offset"] = offset
+        result = await app.bot._post("getUpdates", data, read_timeout=timeout + 10.0)  # noqa: SLF001
+        return [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+
+    return fetch
 
 
 async def set_commands(app: Application) -> None:
@@ -147,4 +201,4 @@ async def set_commands(app: Application) -> None:
             await app.bot.set_my_commands(items)
 
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]

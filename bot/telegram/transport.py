@@ -1,32 +1,22 @@
 """What the product needs from a Bot API client, whichever framework provides it.
 
-Both adapters implement ``Transport`` and translate their library's exceptions into the
-errors below, so the delivery code and the outbox sender are written once.
+Both adapters implement ``Transport`` (the channel-neutral ``bot.channel.Transport`` with
+``channel = "telegram"``, plus edits and tap answers) and translate their library's
+exceptions into the errors of ``bot.channel`` (``classify``), so the delivery code and
+the outbox sender are written once.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from flows.messages import Button
+from bot.channel import BadRequest, Blocked, Keyboard, RetryAfter, SendError, Transient
+from bot.channel import Transport as ChannelTransport
 
-Keyboard = tuple[tuple[Button, ...], ...]
+__all__ = ["BadRequest", "Blocked", "Keyboard", "MessageGone", "NotModified", "RetryAfter", "SendError",
+           "Transient", "Transport", "classify"]
 
-
-class SendError(Exception):
-    """A Bot API call failed."""
-
-
-class Blocked(SendError):
-    """403: the person blocked the bot (or deleted their account)."""
-
-
-class RetryAfter(SendError):
-    """429: flood control; wait ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float, message: str = "") -> None:
-        super().__init__(message or f"retry after {retry_after}s")
-        self.retry_after = retry_after
+CHANNEL = "telegram"
 
 
 class NotModified(SendError):
@@ -37,24 +27,13 @@ class MessageGone(SendError):
     """The message to edit no longer exists."""
 
 
-class BadRequest(SendError):
-    """Telegram refused the request itself; retrying the same request will not help."""
-
-
-class Transient(SendError):
-    """Network trouble or a 5xx: worth retrying."""
-
-
-class Transport(Protocol):
-    async def send_message(self, chat_id: int, text: str, buttons: Keyboard = ()) -> int: ...
+class Transport(ChannelTransport, Protocol):
+    """A Telegram transport: the channel's sends (``bot.channel.Transport``, ``channel``
+    is ``"telegram"``) plus what a chat's replies need (edit a card, answer a tap)."""
 
     async def edit_message(self, chat_id: int, message_id: int, text: str, buttons: Keyboard = ()) -> None: ...
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...
-
-    async def send_photo(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int: ...
-
-    async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int: ...
 
 
 def classify(status: int | None, description: str, retry_after: float | None = None) -> SendError:

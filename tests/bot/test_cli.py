@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,9 @@ def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
-    yield CliRunner()
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0  # one explicit step creates the database
+    yield runner
     get_settings.cache_clear()
 
 
@@ -28,7 +29,7 @@ def test_load_then_status_shows_phase_and_groups(cli):
     assert result.exit_code == 0, result.output
     assert "loaded" in result.output and "county-2026" in result.output
     again = cli.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")])
-    assert "updated" in again.output
+    assert again.exit_code == 0 and "changes nothing" in again.output
     status = cli.invoke(app, ["status", "county-2026"])
     assert status.exit_code == 0
     assert "服务对象" in status.output and "upcoming" in status.output
@@ -47,7 +48,7 @@ def test_broken_file_exits_nonzero_and_writes_nothing(cli, tmp_path):
 
 def test_unknown_campaign_is_a_clear_error(cli):
     result = cli.invoke(app, ["status", "nope"])
-    assert result.exit_code == 1 and "no campaign 'nope'" in result.output
+    assert result.exit_code == 1 and "no such campaign 'nope'" in result.output
 
 
 def test_links_print_one_deep_link_per_group_and_unit(cli):
@@ -58,3 +59,24 @@ def test_links_print_one_deep_link_per_group_and_unit(cli):
     # enrol by single-use codes only (--codes N)
     assert len(lines) == 2 + 4
     assert len({line.rsplit("=", 1)[1] for line in lines}) == len(lines)
+
+
+def test_previous_must_name_a_closed_round_sharing_evaluees(cli, tmp_path):
+    """``previous:`` links rounds for the trend; a wrong link is refused at load, nothing
+    stored, with a message naming the file."""
+    text = (EXAMPLES / "county-2026.yaml").read_text(encoding="utf-8")
+    linked = tmp_path / "county-2027.yaml"
+    linked.write_text(text.replace("id: county-2026", "id: county-2027") + "previous: county-2026\n", encoding="utf-8")
+    missing = cli.invoke(app, ["campaign", "load", str(linked)])
+    assert missing.exit_code == 1 and "no campaign 'county-2026' is loaded" in missing.output
+    cli.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")])
+    still_open = cli.invoke(app, ["campaign", "load", str(linked)])
+    assert still_open.exit_code == 1 and "county-2027.yaml" in still_open.output
+    assert "is not closed yet" in still_open.output
+    assert cli.invoke(app, ["close", "county-2026", "--force", "--yes"]).exit_code == 0
+    ok = cli.invoke(app, ["campaign", "load", str(linked)])
+    assert ok.exit_code == 0, ok.output
+    itself = tmp_path / "self.yaml"
+    itself.write_text(text + "previous: county-2026\n", encoding="utf-8")
+    refused = cli.invoke(app, ["campaign", "check", str(itself)])
+    assert refused.exit_code == 1 and "previous: 'county-2026' is this campaign itself" in refused.output

@@ -11,12 +11,12 @@ from sqlmodel import func, select
 from bot.jobs import reminders
 from bot.service import Service
 from flows.campaign import Campaign
-from storage import campaigns, draw, links
+from storage import campaigns, draw, links, outbox
 from storage.db import session_scope
 from storage.models import Ballot, Link, Membership, Outbox
 from storage.status import group_progress
 from tests.chat_user import ChatUser
-from tests.factories import campaign_data
+from tests.factories import campaign_data, chain_pending
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -218,10 +218,13 @@ def test_reminders_once_each_and_none_after_submit_or_stop(engine, setup):
 def test_stop_drops_a_waiting_invitation_and_blocks_new_ones(engine, setup):
     service, campaign, tokens = setup
     people = _enrol_and_draw(engine, service, campaign, tokens, 3)
+    with session_scope(engine) as s:  # the same person's message about another campaign stays
+        other = outbox.enqueue(s, 900, "invitation", "另一次评议", campaign_id="other-2026").id
     people[0].command("stop")
     assert "退出" in people[0].texts()
-    statuses = {o.chat_id: o.status for o in _outbox(engine, "invitation")}
+    statuses = {o.id if o.id == other else o.chat_id: o.status for o in _outbox(engine, "invitation")}
     assert statuses[900] == "failed" and statuses[901] == "pending"
+    assert statuses[other] == "pending"
     with session_scope(engine) as s:
         assert reminders.remind(s, campaign, NOW + timedelta(days=5)) == 2
     assert 900 not in [o.chat_id for o in _outbox(engine, "reminder")]
@@ -286,8 +289,8 @@ def test_replacement_round_draws_the_next_in_order(engine, setup):
         if p.chat_id in drawn_chats and len([x for x in people if x.last.submitted]) < 8:
             _answer_all(p)
     with session_scope(engine) as s:
-        round_no, chosen = draw.replace(s, campaign, "recipients")
-        assert (round_no, len(chosen)) == (2, 2)  # 10 drawn, 8 answered: 2 replacements
+        [(stratum, round_no, chosen)] = draw.replace(s, campaign, "recipients")
+        assert (stratum, round_no, len(chosen)) == ("recipients", 2, 2)  # 10 drawn, 8 answered: 2 replacements
         with pytest.raises(draw.DrawError, match="not been invited"):
             draw.replace(s, campaign, "recipients")
         assert reminders.invite(s, campaign, NOW) == 2
@@ -351,5 +354,6 @@ def test_stop_after_submit_opts_out_and_keeps_the_ballot(engine, setup):
     assert "退出" in p.texts()
     [member] = _members(engine)
     assert member.status == "opted_out" and member.submitted
+    chain_pending(engine)
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Ballot)).one() == 1

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from bot import feedback
+from bot.app import audience, notice
 from bot.jobs.rectification import rectification_followup, rectification_reminders
 from bot.service import Service
 from flows.scrub import PLACEHOLDER_ZH
-from storage import feedback as fb
+from storage import rectification as rs
 from storage.db import session_scope
 from storage.models import Outbox
 from tests.chat_user import ChatUser
@@ -59,7 +59,7 @@ def bind(engine, svc, campaign, chat_id=CONTACT, key="transport"):
 
 def publish(engine, campaign, now):
     with session_scope(engine) as s:
-        return feedback.publish(s, campaign, now)
+        return notice.publish(s, campaign, now)
 
 
 # --- binding ---------------------------------------------------------------------------------------
@@ -77,8 +77,8 @@ def test_binding_with_a_single_use_code(engine, world):
     a.start(evaluee_code(engine, campaign, "water"))
     assert "不能再登记为其他对象" in a.texts()
     with session_scope(engine) as s:
-        assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [CONTACT]
-        assert fb.contacts(s, campaign.id, "water") == []
+        assert [p.chat_id for p in rs.contacts(s, campaign.id, "transport")] == [CONTACT]
+        assert rs.contacts(s, campaign.id, "water") == []
 
 
 def test_several_contacts_and_unbinding(engine, world):
@@ -86,9 +86,9 @@ def test_several_contacts_and_unbinding(engine, world):
     bind(engine, svc, campaign, 8001)
     bind(engine, svc, campaign, 8002)
     with session_scope(engine) as s:
-        assert fb.unbind(s, campaign.id, "transport", 8001, clock())
-        assert not fb.unbind(s, campaign.id, "transport", 8001, clock())
-        assert [p.chat_id for p in fb.contacts(s, campaign.id, "transport")] == [8002]
+        assert rs.unbind(s, campaign.id, "transport", 8001, clock())
+        assert not rs.unbind(s, campaign.id, "transport", 8001, clock())
+        assert [p.chat_id for p in rs.contacts(s, campaign.id, "transport")] == [8002]
     gone = ChatUser(svc, 8001)
     gone.command("notice")
     assert "此功能仅对被评议对象的联系人开放" in gone.texts()
@@ -101,8 +101,8 @@ def test_publish_refused_before_close(engine):
 
     with session_scope(engine) as s:
         campaigns.store_campaign(s, campaign, "")
-    with session_scope(engine) as s, pytest.raises(feedback.NotClosed, match="minping close"):
-        feedback.publish(s, campaign, CLOSED_AT)
+    with session_scope(engine) as s, pytest.raises(notice.NotClosed, match="minping close"):
+        notice.publish(s, campaign, CLOSED_AT)
 
 
 def test_publish_sends_the_notice_once_scrubbed_numbered_escaped(engine, world):
@@ -129,6 +129,24 @@ def test_publish_sends_the_notice_once_scrubbed_numbered_escaped(engine, world):
     assert len(sent_to(engine, 8003, "feedback")) == len(rows)
 
 
+def test_an_opinion_from_a_group_too_small_to_hide_in_is_scrubbed_strictly(engine, monkeypatch):
+    """The only staff ballot for transport said who wrote it; the contact must not learn it
+    (issue 13). A service recipient (a group of 3) saying where they live keeps it."""
+    import tests.feedback_setup as setup
+
+    monkeypatch.setattr(setup, "STAFF_OPINION", "我是办公室的李四，内部审批环节太多，我在财务科干了十二年")
+    monkeypatch.setitem(setup.OPINIONS, 7002, "我是附近的商户，排队太久")
+    campaign = closed_campaign(engine)
+    clock = Clock(CLOSED_AT + timedelta(hours=1))
+    svc = Service(engine, clock=clock)
+    bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    text = "\n".join(r.text for r in sent_to(engine, CONTACT, "feedback"))
+    assert "李四" not in text and "办公室" not in text and "财务科" not in text
+    assert f"我是{PLACEHOLDER_ZH}，内部审批环节太多，我在{PLACEHOLDER_ZH}" in text
+    assert "我是附近的商户，排队太久" in text
+
+
 def test_the_water_contact_sees_only_water(engine, world):
     campaign, svc, clock = world
     bind(engine, svc, campaign, 8005, "water")
@@ -143,7 +161,7 @@ def test_the_water_contact_sees_only_water(engine, world):
 
 def test_long_notices_split_under_the_telegram_limit(engine):
     from reports import tally
-    from reports.feedback import notice_messages
+    from reports.notice import notice_messages
 
     campaign = closed_campaign(engine, make_campaign())
     with session_scope(engine) as s:
@@ -190,9 +208,9 @@ def test_no_message_to_an_evaluee_names_a_rater(engine, world):
 
 
 def test_answers_and_items_carry_no_person():
-    cols = {c.name for c in inspect(fb.FollowupAnswer).columns}
+    cols = {c.name for c in inspect(rs.FollowupAnswer).columns}
     assert cols == {"id", "round_id", "option_key"}
-    assert {c.name for c in inspect(fb.NoticeItem).columns} == {"campaign_id", "evaluee_key", "number", "text"}
+    assert {c.name for c in inspect(rs.NoticeItem).columns} == {"campaign_id", "evaluee_key", "number", "text"}
 
 
 # --- who may use what -----------------------------------------------------------------------------------
@@ -207,11 +225,11 @@ def test_raters_and_strangers_get_not_available(engine, world):
             assert "仅对" in who.texts() or "not available" in who.texts()
             assert "交通局" not in who.texts() and "Transport" not in who.texts()
     with session_scope(engine) as s:
-        rnd = fb.current_round(s, campaign.id, "transport")
+        rnd = rs.current_round(s, campaign.id, "transport")
     stranger.tap_data(f"Rn{rnd.id}.1")
     assert "not available" in stranger.texts()
     with session_scope(engine) as s:
-        assert fb.plans(s, rnd.id) == []
+        assert rs.plans(s, rnd.id) == []
 
 
 def test_organizer_board_in_chat(engine, world):
@@ -252,8 +270,8 @@ def test_file_plans_progress_and_done_in_chat(engine, world):
     c.tap("方案1")
     assert "✅ 已完成" in c.texts()
     with session_scope(engine) as s:
-        rnd = fb.current_round(s, campaign.id, "transport")
-        plans = fb.plans(s, rnd.id)
+        rnd = rs.current_round(s, campaign.id, "transport")
+        plans = rs.plans(s, rnd.id)
     assert [(p.items, p.status, p.progress) for p in plans] == [
         ([1], "done", "周末窗口已开放"), ([2, 3], "planned", None)]
     # Free text outside a plan step is not claimed (it goes to the questionnaire / help).
@@ -262,7 +280,7 @@ def test_file_plans_progress_and_done_in_chat(engine, world):
 
 
 # --- reminders, overdue, follow-up, further round ------------------------------------------------------------
-def _file(c: Chat, measure: str, deadline: str, label: str):
+def _file(c: ChatUser, measure: str, deadline: str, label: str):
     c.command("plan")
     c.tap(label)
     c.text(measure)
@@ -314,7 +332,7 @@ def test_reminders_overdue_escalation_followup_and_second_round(engine, world):
     # Everyone answered: the next tick closes the survey, reports 1/3 and opens round 2.
     rectification_followup(engine, end + timedelta(minutes=1))
     with session_scope(engine) as s:
-        rounds = fb.rounds(s, campaign.id, "transport")
+        rounds = rs.rounds(s, campaign.id, "transport")
         assert [(r.number, r.valid, r.satisfied) for r in rounds] == [(1, 3, 1), (2, None, None)]
         assert rounds[1].deadline.isoformat() == "2027-03-12"  # 30 days from the 10th (Shanghai)
     report = sent_to(engine, CONTACT, "feedback")[-1]
@@ -333,10 +351,10 @@ def test_reminders_overdue_escalation_followup_and_second_round(engine, world):
         ChatUser(svc, chat).tap_data(next(a for r_ in rnd2.buttons for lab, a in r_ if lab == "不满意"))
     rectification_followup(engine, end2 + timedelta(days=6))  # the staff member has not answered: still open
     with session_scope(engine) as s:
-        assert fb.current_round(s, campaign.id, "transport").survey_closed_at is None
+        assert rs.current_round(s, campaign.id, "transport").survey_closed_at is None
     rectification_followup(engine, end2 + timedelta(days=7))  # the window closes
     with session_scope(engine) as s:
-        assert [r.number for r in fb.rounds(s, campaign.id, "transport")] == [1, 2]
+        assert [r.number for r in rs.rounds(s, campaign.id, "transport")] == [1, 2]
     assert "最多 2 轮" in sent_to(engine, CONTACT, "feedback")[-1].text
 
 
@@ -375,7 +393,7 @@ def test_contacts_see_no_followup_figure_from_too_few_answers(engine, world):
     # The further round is decided as before, and announced without the threshold.
     assert "请开展第 2 轮整改" in report
     with session_scope(engine) as s:
-        assert [r.number for r in fb.rounds(s, campaign.id, "transport")] == [1, 2]
+        assert [r.number for r in rs.rounds(s, campaign.id, "transport")] == [1, 2]
     # The organizers keep the figure.
     org = sent_to(engine, ORGANIZER, "notice")[-1].text
     assert "满意度 0.0%（有效回答 1，满意 0）" in org
@@ -407,8 +425,8 @@ def test_organizers_get_escalations_and_rates_in_their_own_language(engine, worl
         from storage import people
 
         people.find_person(s, ORGANIZER).locale = "fr"
-        assert feedback.locale_for(s, campaign, ORGANIZER) == "zh"
-        assert feedback.locale_for(s, campaign, 424242) == "zh"  # never wrote to the bot
+        assert audience.locale_for(s, campaign, ORGANIZER) == "zh"
+        assert audience.locale_for(s, campaign, 424242) == "zh"  # never wrote to the bot
 
 
 def test_followup_question_is_honest_when_no_plan_was_filed(engine, world):
@@ -433,3 +451,65 @@ def test_followup_measures_are_listed_in_the_rater_language(engine, world):
     rectification_followup(engine, ROUND1_END)
     assert "Main measures: 措施一; 措施二" in sent_to(engine, RECIPIENTS[0], "notice")[-1].text
     assert "主要整改措施：措施一；措施二" in sent_to(engine, RECIPIENTS[1], "notice")[-1].text
+
+
+# --- rectification for people (issue 13) -------------------------------------------------------------------
+def test_praise_needs_no_plan_and_the_organizer_reads_every_plan(engine, world):
+    campaign, svc, clock = world
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _file(c, "增设周末窗口", "2027-01-20", "为第 1 项制定方案")
+    c.command("plan")
+    c.tap("标记无需整改")
+    c.text("2")
+    c.tap("表扬、肯定")
+    c.text("群众对窗口服务的肯定，继续保持")
+    assert "已记录：第 2 项无需整改" in c.texts() and "另有 1 项经说明无需整改" in c.texts()
+    org = ChatUser(svc, ORGANIZER)
+    org.command("rectification")
+    shown = org.texts()
+    assert "已安排 1，已完成 0，逾期 0，无需整改 1" in shown
+    assert "整改方案 · 交通局" in shown and "增设周末窗口" in shown and "责任人：责任科室" in shown
+    assert "第 2 项：无需整改（表扬、肯定）。说明：群众对窗口服务的肯定，继续保持" in shown
+    # A day after its deadline the plan is overdue, the praise item never is.
+    now = datetime(2027, 1, 20, 16, 1, tzinfo=UTC)
+    rectification_reminders(engine, now)
+    with session_scope(engine) as s:
+        from reports.rectification import overdue_items
+
+        assert [o.items for o in overdue_items(s, campaign, now)] == [(1,)]
+
+
+def test_the_followup_says_how_many_measures_are_not_done(engine, world):
+    """Not "已完成第 1 轮整改" when measures are open: the question gives the facts."""
+    campaign, svc, clock = world
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _file(c, "措施一", "2027-01-20", "为第 1 项制定方案")
+    _file(c, "措施二", "2027-02-05", "为第 2 项制定方案")
+    _file(c, "措施三", "2027-02-05", "为第 3 项制定方案")
+    c.command("plan")
+    c.tap("标记完成")
+    c.tap("方案1")
+    rectification_followup(engine, datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    question = sent_to(engine, RECIPIENTS[0], "notice")[0].text
+    assert "已完成第" not in question
+    assert "第 1 轮整改期限已到。整改措施 3 项，已完成 1 项，尚未完成 2 项。" in question
+
+
+def test_round_two_shows_round_one_plans_to_the_contact(engine, world):
+    campaign, svc, clock = world
+    c = bind(engine, svc, campaign)
+    publish(engine, campaign, clock())
+    _file(c, "增设周末窗口", "2027-02-05", "其余各项一并制定")
+    end = datetime(2027, 2, 9, 16, 0, tzinfo=UTC)
+    rectification_followup(engine, end)
+    for chat in (*RECIPIENTS, STAFF):  # all dissatisfied: below the threshold, a second round opens
+        row = sent_to(engine, chat, "notice")[0]
+        ChatUser(svc, chat).tap_data(next(a for r in row.buttons for lab, a in r if lab == "不满意"))
+    rectification_followup(engine, end + timedelta(hours=1))
+    clock.now = end + timedelta(days=1)
+    c.command("plan")
+    shown = c.texts()
+    assert "第 2 轮" in shown and "尚未安排：第 1-3 项" in shown
+    assert "第 1 轮的整改方案（供对照）" in shown and "增设周末窗口" in shown

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import signal
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.devserver import BotAPIServer
+from devtools.devserver import BotAPIServer
 from bot.settings import get_settings
+from storage.db import make_engine, migrate, session_scope
+from storage.models import ProcessedUpdate, SchedulerLease
+from tests.run_process import MinpingRun
 
 
 @pytest.fixture
@@ -17,6 +23,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'run.db'}")
     get_settings.cache_clear()
+    assert CliRunner().invoke(app, ["migrate"]).exit_code == 0
+    get_settings.cache_clear()  # each test sets its own variables
     yield monkeypatch
     get_settings.cache_clear()
 
@@ -56,63 +64,50 @@ def test_bad_webhook_settings_are_named(env, name, value, message):
     assert result.exit_code == 2 and message in result.output
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
-def test_run_serves_schedules_and_stops_cleanly(tmp_path, mode):
-    """The real ``minping run`` process: answers a person, holds the scheduler lease while
-    running, and on Ctrl-C stops and hands the lease back."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from sqlmodel import select
-
-    from storage.db import make_engine, session_scope
-    from storage.models import SchedulerLease
-
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_finishes_in_time_and_hands_over_the_scheduler(tmp_path, mode, sig):
+    """The real ``minping run``: answers a person and holds the scheduler lease while
+    running; on SIGTERM (systemd, docker stop) or Ctrl-C it stops taking updates, exits 0
+    within 10 s and hands the lease back, so a second process runs the next due job at
+    once (here: housekeeping forgetting an old update id)."""
     db = tmp_path / "run.db"
-    with BotAPIServer(token="5:run") as srv:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "TELEGRAM_BOT_TOKEN": "5:run",
-               "TELEGRAM_API_BASE": srv.base_url, "MINPING_LOG_LEVEL": "WARNING"}
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    with BotAPIServer(token="5:run") as srv, MinpingRun(tmp_path, srv, f"sqlite:///{db}", mode=mode) as run:
+        run.start()
         if mode == "webhook":
-            port = _free_port()
-            env |= {"MINPING_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook", "MINPING_WEBHOOK_LISTEN": f"127.0.0.1:{port}"}
-        minping = Path(sys.executable).with_name("minping")
-        proc = subprocess.Popen([str(minping), "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        try:
-            u = srv.user(77)
-            deadline = time.monotonic() + 60
-            while not srv.calls_of("setMyCommands") and time.monotonic() < deadline:
-                time.sleep(0.1)
-            u.send("/start")
-            u.wait_for("还没有参加", 30)  # the bot answered
-            if mode == "webhook":
-                assert srv.webhook_url == f"http://127.0.0.1:{port}/hook"
-                assert not srv.calls_of("getUpdates")
-            engine = make_engine(f"sqlite:///{db}")
-            for _ in range(100):
-                with session_scope(engine) as s:
-                    held = s.exec(select(SchedulerLease)).first()
-                if held is not None:
+            assert srv.webhook_url == f"http://127.0.0.1:{run.port}/hook" and not srv.calls_of("getUpdates")
+        u = srv.user(77)
+        u.send("/start")
+        u.wait_for("还没有参加", 30)  # the bot answered
+        held = _lease(engine, wait=True)
+        assert held is not None and held.expires_at.replace(tzinfo=UTC) > datetime.now(UTC)
+        started = time.monotonic()
+        assert run.term(sig, timeout=15) == 0, run.output
+        assert time.monotonic() - started < 10
+        assert "stopped" in run.output
+        assert _lease(engine).expires_at.year == 1970  # handed back
+        with session_scope(engine) as s:
+            s.add(ProcessedUpdate(update_id=999_999_999, handled_at=datetime.now(UTC) - timedelta(days=30)))
+        run.start()  # a second process takes over at once: its first tick runs the jobs
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with session_scope(engine) as s:
+                if s.get(ProcessedUpdate, ("telegram", 999_999_999)) is None:
                     break
-                time.sleep(0.1)
-            assert held is not None and held.expires_at.replace(tzinfo=None) > datetime.utcnow()
-        finally:
-            proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=30)
-        assert proc.returncode == 0, out
-        assert "stopped" in out
-        with session_scope(engine) as s:  # handed back: another process may take over at once
-            assert s.exec(select(SchedulerLease)).one().expires_at.year == 1970
-        engine.dispose()
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the second process did not run the housekeeping job within 10 s")
+        assert run.term() == 0
+    engine.dispose()
+
+
+def _lease(engine, wait: bool = False):  # noqa: ANN001
+    for _ in range(100 if wait else 1):
+        with session_scope(engine) as s:
+            held = s.exec(select(SchedulerLease)).first()
+        if held is not None:
+            return held
+        time.sleep(0.1)
+    return None

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.devserver import BotAPIServer, RateLimitConfig
+from devtools.devserver import BotAPIServer, RateLimitConfig
 from bot.sender import Sender
 from bot.telegram.aiogram_app import AiogramTransport, make_bot
 from bot.telegram.transport import RetryAfter, Transient
@@ -35,6 +35,12 @@ def db(tmp_path):
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+def sends(outcome: str) -> float:
+    from bot.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value("minping_outbox_sends_total", {"outcome": outcome}) or 0.0
 
 
 def server(limits: RateLimitConfig = TELEGRAM) -> BotAPIServer:
@@ -165,19 +171,34 @@ async def test_a_restarted_sender_delivers_everything_and_repeats_only_what_was_
     assert statuses(db)["sent"] == 10
 
 
+class DiesAfter:
+    """The real transport; the sending task is killed right after the n-th message went out,
+    before its outcome is recorded (the worst moment), however loaded the machine."""
+
+    def __init__(self, inner, n: int) -> None:
+        self.inner, self.left, self.task = inner, n, None
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def send_message(self, *args, **kw):
+        result = await self.inner.send_message(*args, **kw)
+        self.left -= 1
+        if self.left == 0:
+            self.task.cancel()
+        return result
+
+
 async def test_a_sender_killed_mid_run_loses_nothing(db):
-    # Five per chat at 1/s per chat: the run lasts 4 s, so the kill after the fifth
-    # message lands mid-run even on a loaded machine.
     chats = {451 + i: 5 for i in range(4)}
     with server() as srv:
         enqueue(db, srv, chats)
         async with aiogram_transport(srv) as transport:
-            first = asyncio.create_task(Sender(db, transport, poll_interval=0.1).drain())
-            while sum(len(received(srv, c)) for c in chats) < 5:
-                await asyncio.sleep(0.01)
-            first.cancel()  # the process dies: nothing more is recorded
+            dying = DiesAfter(transport, 5)
+            first = dying.task = asyncio.create_task(Sender(db, dying, poll_interval=0.1).drain())
             with pytest.raises(asyncio.CancelledError):
                 await first
+            assert sum(len(received(srv, c)) for c in chats) < 20  # it died mid-run
             with session_scope(db) as s:
                 in_flight = {r.chat_id for r in s.exec(select(Outbox).where(Outbox.status == "sending"))}
             await asyncio.sleep(1.0)
@@ -221,6 +242,8 @@ async def test_bad_requests_fail_and_transient_errors_are_retried(db):
     class Flaky:
         """The real transport, but the first send to chat 602 hits a network error."""
 
+        channel = "telegram"
+
         def __init__(self, inner) -> None:
             self.inner = inner
             self.failures = {602: 1, 603: 99}
@@ -248,9 +271,12 @@ async def test_bad_requests_fail_and_transient_errors_are_retried(db):
             outbox.enqueue(s, 601, "notice", "after the bad one")
             outbox.enqueue(s, 602, "notice", "second try")
             hopeless = outbox.enqueue(s, 603, "notice", "never").id
+        before = {k: sends(k) for k in ("sent", "retry", "failed", "rate_limited")}
         async with aiogram_transport(srv) as transport:
             sender = Sender(db, Flaky(transport), max_attempts=2, poll_interval=0.1)
             stats = await asyncio.wait_for(sender.drain(), 20)
+        # /metrics counts the same outcomes (bot/metrics.py)
+        assert {k: sends(k) - v for k, v in before.items()} == {"sent": 3, "retry": 2, "failed": 2, "rate_limited": 1}
         assert received(srv, 601) == ["after the bad one"]
         assert received(srv, 602) == ["second try"]
         assert received(srv, 603) == []

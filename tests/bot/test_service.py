@@ -10,12 +10,12 @@ from sqlmodel import func, select
 
 from bot.service import Incoming, Service
 from flows.campaign import Campaign
-from storage import campaigns, links, people
+from storage import campaigns, conversations, links, people
 from storage.db import session_scope
-from storage.models import Answer, Ballot, Conversation, Membership, Opinion
+from storage.models import Answer, Ballot, Conversation, Membership, Opinion, Person
 
 from tests.chat_user import ChatUser
-from tests.factories import campaign_data
+from tests.factories import campaign_data, chain_pending
 
 pytestmark = pytest.mark.postgres
 
@@ -79,6 +79,7 @@ def test_enrol_answer_go_back_and_submit(engine, setup):
     r.tap("提交")
     reply = r.tap("确认提交")
     assert reply.submitted
+    chain_pending(engine)
     with session_scope(engine) as s:
         ballot = s.exec(select(Ballot)).one()
         answers = {(a.evaluee_key, a.dimension_key): a.option_key for a in s.exec(select(Answer))}
@@ -163,6 +164,7 @@ def test_too_long_opinion_is_refused_and_nothing_is_lost(engine, setup):
     r.tap("跳过")
     r.tap("提交")
     r.tap("确认提交")
+    chain_pending(engine)
     with session_scope(engine) as s:
         assert [o.text for o in s.exec(select(Opinion))] == ["简短的意见"]
 
@@ -252,3 +254,28 @@ def test_a_tap_from_someone_marked_unreachable_counts_and_makes_them_reachable(e
     assert r.screen.text != before  # the next question
     with session_scope(engine) as s:
         assert people.find_person(s, 521).status == "active"
+
+
+def test_card_ids_noted_since_the_last_step_are_stored_at_shutdown(engine):
+    """What a restarted bot edits in place: every card id the adapters noted, for any
+    number of raters, stored by one flush (a chat without a questionnaire is skipped)."""
+    campaign = Campaign.model_validate(campaign_data())
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "")
+        token = links.group_link(s, campaign.id, "public").token
+    svc = Service(engine)
+    raters = [ChatUser(svc, 7100 + i) for i in range(3)]
+    for r in raters:
+        r.start(token)
+        if r.screen is not None and "同意参加" in [b.label for b in r.screen.all_buttons()]:
+            r.tap("同意参加")
+    for i, r in enumerate(raters):
+        svc.remember_cards(r.chat_id, campaign.id, {"q0": 500 + i, "q1": 600 + i})
+    svc.remember_cards(7999, campaign.id, {"q0": 1})  # never wrote to the bot
+    assert svc.flush_cards() == 4
+    with session_scope(engine) as s:
+        for i, r in enumerate(raters):
+            person = s.exec(select(Person).where(Person.chat_id == r.chat_id)).one()
+            conv = conversations.load(s, person.id, campaign.id, "questionnaire")
+            assert conv.cards["q0"] == 500 + i and conv.cards["q1"] == 600 + i
+    assert svc.flush_cards() == 0  # nothing noted twice

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devserver import BotAPIServer
+from devtools.devserver import BotAPIServer
 from bot.runtime import BotRuntime
 from bot.service import Service
 from tests.e2e.rater import open_campaign

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.digest_worker import run_worker
 from bot.jobs.digests import run_digests
 from bot.scheduler import Scheduler
 from bot.sender import Sender
@@ -30,6 +31,8 @@ def loaded(engine):
 
 
 async def drain(engine, runtime):
+    """The digest worker process draws what was asked for; the sender delivers it."""
+    assert await asyncio.get_running_loop().run_in_executor(None, run_worker, engine) == 0
     await asyncio.wait_for(Sender(engine, runtime.transport, per_chat_interval=0.05, poll_interval=0.05).drain(), 30)
 
 
@@ -74,7 +77,7 @@ async def test_bound_organizer_asks_for_a_results_digest_after_close(engine, api
         from storage.campaigns import get_campaign
         tally.close_campaign(s, get_campaign(s, "test-2026"))
     u.send("/digest")
-    await u.wait_for_async("马上发送", T, new=True)
+    await u.wait_for_async("正在生成", T, new=True)
     await drain(engine, running_bot)
     digest = next(m for m in u.messages() if "【汇总通报】" in (m.text or ""))
     assert "1. 水利局  71.40分" in digest.text and "3. 交通局  49.44分" in digest.text

@@ -11,6 +11,7 @@ from sqlmodel import func, select
 from storage.db import session_scope
 from storage.models import Answer, Ballot, Opinion, Person
 from tests.e2e.rater import T, card_with, enrol, say, tap
+from tests.factories import chain_pending
 
 pytestmark = pytest.mark.postgres
 
@@ -38,6 +39,7 @@ async def test_enrol_answer_back_submit_and_done(engine, api_server, running_bot
     assert "希望<b>缩短</b>办事时间 & 简化流程" in review.text and "&lt;b&gt;缩短" in review.html
     await tap(u, "提交", lambda m: "确认提交" in m.labels)
     await tap(u, "确认提交", lambda m: "谢谢" in (m.text or "") or "感谢" in (m.text or ""))
+    chain_pending(engine)
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Ballot)).one() == 1
         answers = {(a.evaluee_key, a.dimension_key): a.option_key for a in s.exec(select(Answer))}

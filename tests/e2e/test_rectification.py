@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import feedback
+from bot.app import notice
 from bot.jobs.rectification import rectification_followup, rectification_reminders
 from bot.runtime import BotRuntime
 from bot.sender import Sender
 from bot.service import Service
-from storage import feedback as fb
+from storage import rectification as rs
 from storage.db import session_scope
 from tests.e2e.conftest import TOKEN
 from tests.feedback_setup import CLOSED_AT, ORGANIZER, RECIPIENTS, STAFF, closed_campaign, evaluee_code
@@ -75,17 +75,17 @@ async def test_close_publish_plan_overdue_followup_second_round(engine, api_serv
         await say(contact, f"/start {evaluee_code(engine, campaign, 'transport')}", has("联系人", "交通局"))
 
         with session_scope(engine) as s:
-            feedback.publish(s, campaign, clock())
+            notice.publish(s, campaign, clock())
         await drain(engine, runtime)
-        notice = "\n".join(m.text or "" for m in contact.messages())
-        assert "整改通知书" in notice and "2027-02-09" in notice
-        assert "1. " in notice and "2. " in notice and "3. " in notice and "4. " not in notice
-        assert "希望<b>简化</b>流程 & 公开办事指南" in notice  # shown as typed, not as HTML
-        assert "13812345678" not in notice and "王小明" not in notice and "〔已隐去〕" in notice
+        notice_text = "\n".join(m.text or "" for m in contact.messages())
+        assert "整改通知书" in notice_text and "2027-02-09" in notice_text
+        assert "1. " in notice_text and "2. " in notice_text and "3. " in notice_text and "4. " not in notice_text
+        assert "希望<b>简化</b>流程 & 公开办事指南" in notice_text  # shown as typed, not as HTML
+        assert "13812345678" not in notice_text and "王小明" not in notice_text and "〔已隐去〕" in notice_text
         # Anonymity: the staff group (1 ballot < 2) is in no figure; no rater is named.
-        assert "所在单位" not in notice and "工作作风：66.7%（有效 3" in notice
+        assert "所在单位" not in notice_text and "工作作风：66.7%（有效 3" in notice_text
         for rater in (*RECIPIENTS, STAFF):
-            assert str(rater) not in notice
+            assert str(rater) not in notice_text
 
         # The evaluee files a plan for each item: item 1 alone, items 2-3 together.
         await tap(contact, "制定整改方案", has("尚未安排：第 1-3 项"))
@@ -131,7 +131,7 @@ async def test_close_publish_plan_overdue_followup_second_round(engine, api_serv
         await say(organizer, "/rectification", has("整改台账", "第 1 轮整改满意度 33.3%（有效 3）"))
         await tap(contact, "制定整改方案", has("第 2 轮", "尚未安排：第 1-3 项"))
         with session_scope(engine) as s:
-            assert [r.number for r in fb.rounds(s, campaign.id, "transport")] == [1, 2]
+            assert [r.number for r in rs.rounds(s, campaign.id, "transport")] == [1, 2]
 
         # A rater using the evaluee's commands is refused.
         rater = raters[RECIPIENTS[0]]

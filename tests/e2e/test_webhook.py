@@ -16,6 +16,7 @@ from storage.db import session_scope
 from storage.models import Answer, Ballot, Person
 from tests.e2e.conftest import TOKEN
 from tests.e2e.rater import T, card_with, enrol, say, tap
+from tests.factories import chain_pending
 
 pytestmark = pytest.mark.postgres
 
@@ -55,12 +56,13 @@ async def test_a_rater_answers_through_the_webhook(engine, api_server, webhook_b
     await tap(u, "跳过", lambda m: "提交" in m.labels)
     await tap(u, "提交", lambda m: "确认提交" in m.labels)
     await tap(u, "确认提交", lambda m: "谢谢" in (m.text or "") or "感谢" in (m.text or ""))
+    chain_pending(engine)
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Ballot)).one() == 1
         answers = {(a.evaluee_key, a.dimension_key): a.option_key for a in s.exec(select(Answer))}
         assert answers[("transport", "style")] == "satisfied"
         assert answers[("water", "efficiency")] is None
-    assert webhook_bot.webhook_server.refused == 0
+    assert webhook_bot.webhook_endpoint.refused == 0
     # Updates came by webhook only: the bot never polled.
     assert not api_server.calls_of("getUpdates")
 
@@ -76,7 +78,7 @@ async def test_a_request_without_the_secret_is_refused_and_changes_nothing(engin
         for headers in ({}, {HEADER: "wrong"}, {HEADER: SECRET + "x"}):
             async with http.post(url, json=forged, headers=headers) as resp:
                 assert resp.status == 403
-    assert webhook_bot.webhook_server.refused == 3
+    assert webhook_bot.webhook_endpoint.refused == 3
     # A real user's update, delivered by the server with the secret, still works.
     u = api_server.user(9103, language_code="zh")
     await say(u, f"/start {token}", lambda m: "同意参加" in m.labels)

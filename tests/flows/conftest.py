@@ -110,7 +110,27 @@ def small_campaign() -> Campaign:
 
 @pytest.fixture(scope="session")
 def big_campaign() -> Campaign:
-    return make_campaign(numbered_evaluees(25), dimensions=5, max_chars=1000)
+    """25 evaluees walked one by one (pre-selection off)."""
+    return make_campaign(numbered_evaluees(25), dimensions=5, max_chars=1000, preselect=False)
+
+
+def categorized_evaluees(n: int, categories: int) -> list[dict]:
+    """``n`` evaluees spread over ``categories`` categories c1, c2, … (interleaved, so that
+    grouping by category must reorder them)."""
+    out = numbered_evaluees(n, duties_len=80)
+    for i, e in enumerate(out):
+        e["category"] = f"c{i % categories + 1}"
+    return out
+
+
+def category_list(n: int) -> list[dict]:
+    return [{"key": f"c{i}", "label": {"zh": f"第{i}类", "en": f"Category {i}"}} for i in range(1, n + 1)]
+
+
+@pytest.fixture(scope="session")
+def pick_campaign() -> Campaign:
+    """45 evaluees in 3 categories, 3 dimensions: pre-selection on by default (> 12)."""
+    return make_campaign(categorized_evaluees(45, 3), dimensions=3, categories=category_list(3))
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ def zh(c: Campaign, text) -> str:
     return c.text(text, "zh")
 
 
-@pytest.mark.parametrize("name", ["county-2026.yaml", "cadres-2026.yaml", "windows-2026.yaml"])
+@pytest.mark.parametrize("name", ["county-2026.yaml", "cadres-2026.yaml", "windows-2026.yaml", "thousand-2026.yaml"])
 def test_example_loads_with_chinese_and_english(name):
     c = load(name)
     assert c.id == name.removesuffix(".yaml")
@@ -109,3 +109,23 @@ def test_windows_thousand_people_review():
     assert 900 <= drawn <= 1100  # "选定评议人 1000 人左右"
     assert any(g.open for g in c.rater_groups)
     assert all(g.rates == "all" for g in c.rater_groups)
+
+
+def test_thousand_at_seed_002s_scale():
+    from flows.questionnaire import start, uses_preselection
+
+    c = load("thousand-2026.yaml")
+    assert len(c.evaluees) == 100 and len({e.key for e in c.evaluees}) == 100
+    by_category = {cat.key: sum(e.category == cat.key for e in c.evaluees) for cat in c.categories}
+    assert by_category == {"party": 20, "gov": 40, "judicial": 12, "windows": 28}
+    assert [zh(c, cat.label) for cat in c.categories] == ["党政机关", "政府部门", "法检机关", "窗口服务单位"]
+    assert [zh(c, d.label) for d in c.dimensions] == ["科学发展", "服务意识", "行政效能", "依法行政", "勤政廉洁", "自身建设"]
+    assert len(c.rater_groups) == 10
+    assert sum(g.sample or 0 for g in c.rater_groups) == 980  # "1000 人左右", plus the open online group
+    # the democratic part is 80 of 100 points, the daily assessment the other 20
+    assert sum(g.weight for g in c.rater_groups) + c.scoring.daily_base == 100
+    for e in c.evaluees:  # every text in both languages
+        assert c.text(e.duties, "en") != c.text(e.duties, "zh") and isinstance(e.duties, dict), e.key
+    # every rater picks the offices they know first
+    assert all(uses_preselection(c, g.key, 100) for g in c.rater_groups)
+    assert start(c, "residents", "zh").phase == "picking"

@@ -25,7 +25,7 @@ scale:
   - {key: dissatisfied, label: {zh: 不满意, en: Dissatisfied}, points: 0}
 dimensions:
   - {key: style, label: {zh: 工作作风, en: Work style}}
-  - {key: lawful, label: {zh: 依法行政}}
+  - {key: lawful, label: {zh: 依法行政, en: Law-based administration}}
 categories:
   - {key: gov, label: {zh: 政府部门, en: Government departments}}
 evaluees:
@@ -47,7 +47,7 @@ rater_groups:
     rates: own_unit
   - key: public
     label: {zh: 社会群众, en: Public}
-    weight: 10
+    weight: 30
     open: true
 schedule:
   digest_cron: "0 18 * * *"
@@ -148,7 +148,7 @@ def test_duplicate_yaml_mapping_key_is_reported_with_its_line_and_path():
 def test_own_unit_group_needs_a_unit_for_every_person():
     text = mutate(
         "  - key: water\n    name: {zh: 水利局, en: Water Bureau}\n    category: gov\n",
-        "  - key: zhang\n    kind: person\n    name: {zh: 张某某}\n    category: gov\n",
+        "  - key: zhang\n    kind: person\n    name: 张某某\n    category: gov\n",
     )
     p, _ = only_problem(text)
     assert p.field == "evaluees[2].unit"
@@ -160,13 +160,13 @@ def test_own_unit_group_needs_a_unit_for_every_person():
 def test_person_with_unit_is_fine_and_no_own_unit_group_needs_no_unit():
     with_unit = mutate(
         "  - key: water\n    name: {zh: 水利局, en: Water Bureau}\n    category: gov\n",
-        "  - key: zhang\n    kind: person\n    unit: transport\n    name: {zh: 张某某}\n"
+        "  - key: zhang\n    kind: person\n    unit: transport\n    name: 张某某\n"
         "    category: gov\n",
     )
     assert parse_campaign(with_unit).evaluee("zhang").own_unit == "transport"
     no_unit_no_group = mutate("    rates: own_unit\n", "", mutate(
         "  - key: water\n    name: {zh: 水利局, en: Water Bureau}\n    category: gov\n",
-        "  - key: zhang\n    kind: person\n    name: {zh: 张某某}\n    category: gov\n",
+        "  - key: zhang\n    kind: person\n    name: 张某某\n    category: gov\n",
     ))
     assert parse_campaign(no_unit_no_group).evaluee("zhang").own_unit is None
 
@@ -214,14 +214,14 @@ def test_negative_weight():
 
 def test_weights_adding_up_to_zero():
     text = VALID.replace("weight: 35", "weight: 0").replace("weight: 15", "weight: 0")
-    text = text.replace("weight: 10", "weight: 0")
+    text = text.replace("weight: 30", "weight: 0")
     p, _ = only_problem(text)
     assert (p.line, p.field) == (line_of(text, "rater_groups:"), "rater_groups")
     assert "weights add up to 0" in p.message
 
 
 def test_text_in_a_locale_not_declared():
-    text = mutate("{zh: 交通局, en: Transport Bureau}", "{zh: 交通局, fr: Bureau des transports}")
+    text = mutate("{zh: 交通局, en: Transport Bureau}", "{zh: 交通局, en: Transport Bureau, fr: Bureau des transports}")
     p, _ = only_problem(text)
     assert p.field == "evaluees[1].name.fr"
     assert p.line == line_of(text, "Bureau des transports")
@@ -416,23 +416,73 @@ def test_load_campaign_reads_a_file_and_names_it_in_errors(tmp_path: Path):
 # --- what a valid file means ---------------------------------------------------------------
 
 
-def test_missing_translation_falls_back_to_first_locale():
-    c = parse_campaign(VALID)
-    lawful = c.dimensions[1]
-    assert c.text(lawful.label, "en") == "依法行政"
-    assert c.text(lawful.label, "zh") == "依法行政"
-    assert c.text(c.dimensions[0].label, "en") == "Work style"
-    # a plain string serves every locale
-    c2 = parse_campaign(mutate("title: {zh: 测试评议, en: Test review}", "title: 测试评议"))
-    assert c2.text(c2.title, "en") == "测试评议"
+def test_a_plain_string_serves_every_locale():
+    c = parse_campaign(mutate("title: {zh: 测试评议, en: Test review}", "title: 测试评议"))
+    assert c.text(c.title, "en") == "测试评议" and c.text(c.title, "zh") == "测试评议"
+    assert c.text(c.dimensions[1].label, "en") == "Law-based administration"
+
+
+def test_every_declared_locale_needs_every_text():
+    # An English-speaking rater must not meet Chinese in the middle of the questionnaire.
+    text = mutate("{key: lawful, label: {zh: 依法行政, en: Law-based administration}}",
+                  "{key: lawful, label: {zh: 依法行政}}")
+    p, _ = only_problem(text)
+    assert (p.line, p.field) == (line_of(text, "{zh: 依法行政}"), "dimensions[2].label")
+    assert "has no 'en' text, but 'en' is one of the campaign's locales" in p.message
+    assert "remove 'en' from locales" in p.message
+
+
+def test_many_missing_translations_are_listed_in_one_problem():
+    lines = [ln for ln in VALID.splitlines(keepends=True)]
+    text = "".join(lines).replace(", en: Transport Bureau", "").replace(", en: Water Bureau", "")
+    for en in ("Satisfied", "Fairly satisfied", "Basically satisfied", "Dissatisfied", "Work style",
+               "Law-based administration", "Government departments", "Service recipients", "Own unit", "Public",
+               "Test review"):
+        text = text.replace(f", en: {en}" + "}", "}")
+    p, _ = only_problem(text)
+    assert (p.line, p.field) == (line_of(text, "locales:"), "locales")
+    assert "'en' is one of the campaign's locales, but 13 texts have no 'en' version" in p.message
+    assert "title (line 2)" in p.message and f"evaluees[2].name (line {line_of(text, '水利局')})" in p.message
+    # the same file declaring Chinese only is fine
+    assert parse_campaign(text.replace("locales: [zh, en]", "locales: [zh]")).locales == ["zh"]
 
 
 def test_first_locale_decides_which_translation_is_required():
-    # With English first, the zh-only dimension label has no fallback text.
-    text = mutate("locales: [zh, en]", "locales: [en, zh]")
+    # With English first, a zh-only text has no fallback text.
+    text = mutate("{key: lawful, label: {zh: 依法行政, en: Law-based administration}}",
+                  "{key: lawful, label: {zh: 依法行政}}")
+    text = mutate("locales: [zh, en]", "locales: [en, zh]", text)
     p, _ = only_problem(text)
     assert (p.line, p.field) == (line_of(text, "{zh: 依法行政}"), "dimensions[2].label")
     assert "has no 'en' text: the first locale (en)" in p.message
+
+
+def test_weights_must_add_up_to_the_democratic_total():
+    text = mutate("    weight: 30\n", "    weight: 40\n")  # 35 + 15 + 40 = 90, not 80
+    p, _ = only_problem(text)
+    assert (p.line, p.field) == (line_of(text, "rater_groups:"), "rater_groups")
+    assert "weights add up to 90 (35 recipients + 15 staff + 40 public)" in p.message
+    assert "out of 80 (scoring.democratic_total" in p.message
+    # an office scoring out of 90 says so
+    c = parse_campaign(text + "scoring: {democratic_total: 90}\n")
+    assert c.scoring.democratic_total == 90
+
+
+def test_dates_in_the_past_or_far_ahead_are_warnings_not_errors():
+    from datetime import datetime
+
+    from flows.loader import calendar_warnings
+
+    c = parse_campaign(VALID)  # 2026-12-01 09:00 to 2026-12-20 18:00, Asia/Shanghai
+    before = datetime.fromisoformat("2026-11-30T12:00+08:00")
+    assert calendar_warnings(c, before) == []
+    during = calendar_warnings(c, datetime.fromisoformat("2026-12-05T12:00+08:00"))
+    assert len(during) == 1 and "opens 2026-12-01 09:00 (Asia/Shanghai) is in the past" in during[0]
+    after = calendar_warnings(c, datetime.fromisoformat("2027-01-05T12:00+08:00"))
+    assert len(after) == 1 and "closes 2026-12-20 18:00 (Asia/Shanghai) is in the past" in after[0]
+    assert "typo in the year" in after[0]
+    far = calendar_warnings(parse_campaign(VALID.replace("2026-12", "2062-12")), before)
+    assert len(far) == 1 and "more than a year from now" in far[0]
 
 
 def test_times_are_in_the_campaign_time_zone():
@@ -471,3 +521,63 @@ def test_any_line_removed_gives_located_messages_not_a_crash(n):
         for p in err.problems:
             assert p.message and p.line is not None and 1 <= p.line <= len(lines)
             assert str(p.line) in p.format(FILE) and p.message in str(err)
+
+
+# --- pre-selection (issue 14) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("false", False), ("30", 30), ("0", 0)])
+def test_preselect_option(value, expected):
+    c = parse_campaign(VALID.replace("scale:\n", f"preselect: {value}\nscale:\n", 1), FILE)
+    assert c.preselect == expected
+
+
+def test_preselect_default_and_meaning():
+    c = parse_campaign(VALID, FILE)
+    assert c.preselect == 12
+    assert not c.preselects(12) and c.preselects(13)
+    on, off, above = (c.model_copy(update={"preselect": v}) for v in (True, False, 3))
+    assert on.preselects(2) and not on.preselects(1)
+    assert not off.preselects(500)
+    assert above.preselects(4) and not above.preselects(3)
+
+
+@pytest.mark.parametrize("bad", ["-1", "sometimes", "2.5"])
+def test_bad_preselect_is_named(bad):
+    text = VALID.replace("scale:\n", f"preselect: {bad}\nscale:\n", 1)
+    p, _ = only_problem(text)
+    assert (p.line, p.field) == (line_of(text, "preselect:"), "preselect")
+    assert "must be true, false or a number of evaluees" in p.message
+
+
+# --- duties and commitments (published on the board: 公开履职承诺) ---------------------------
+def test_duties_and_commitments_are_texts_checked_like_every_other():
+    good = mutate("    name: {zh: 交通局, en: Transport Bureau}\n",
+                  "    name: {zh: 交通局, en: Transport Bureau}\n    duties: {zh: 负责公路, en: Roads}\n"
+                  "    commitments: [最多跑一次, {zh: 限时办结, en: On time}]\n")
+    e = parse_campaign(good, FILE).evaluee("transport")
+    assert e.duties == {"zh": "负责公路", "en": "Roads"} and e.commitments == ["最多跑一次", {"zh": "限时办结", "en": "On time"}]
+    problems = {p.field: p for p in problems_of(good.replace("{zh: 限时办结, en: On time}", "{zh: 限时办结, fr: À temps}"))}
+    assert "locale 'fr'" in problems["evaluees[1].commitments[2].fr"].message
+    assert "has no 'en' text" in problems["evaluees[1].commitments[2]"].message
+    assert problems["evaluees[1].commitments[2]"].line == line_of(good, "commitments:")
+    p, _ = only_problem(good.replace("commitments: [最多跑一次, {zh: 限时办结, en: On time}]", "commitments: 最多跑一次"))
+    assert p.field == "evaluees[1].commitments" and p.line == line_of(good, "commitments:")
+    p, _ = only_problem(good.replace("duties: {zh: 负责公路, en: Roads}", "duties: [负责公路]"))
+    assert p.field == "evaluees[1].duties" and p.message.startswith("must be a text")
+
+
+def test_the_organizers_ids_leave_the_published_file_however_written():
+    """The kit and a purge keep the campaign file without its organizers: every item of
+    organizers: goes, written in decimal, hex or with underscores, and the comments on
+    those lines, which may name the person."""
+    from flows.loader import without_organizers, parse_campaign
+
+    text = VALID.replace("organizers: [123456789]", "organizers:   # 办公室\n  - 0x75BCD15   # 张三 主任\n  - 4_242\n")
+    campaign = parse_campaign(text)
+    assert campaign.organizers == [123456789, 4242]
+    out = without_organizers(text, campaign.organizers)
+    assert "0x75BCD15" not in out and "4_242" not in out and "张三" not in out and "办公室" not in out
+    assert out.count('"[removed]"') == 2 and out.replace('"[removed]"', "1").count("\n") == text.count("\n")
+    flow = VALID.replace("organizers: [123456789]", "organizers: [0x75BCD15, 4_242]  # 李四")
+    assert "李四" not in without_organizers(flow, [123456789, 4242])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+import pytest
 from scipy.stats import chisquare
 
 from flows import sampling
@@ -99,3 +100,17 @@ def test_selection_is_uniform_over_many_seeds():
         order = sampling.order(seed, POOL)
         biased.update(order[:9] + [min(order[9:])])
     assert chisquare([biased[p] for p in POOL])[1] < 0.01
+
+
+def test_the_public_draws_result_has_one_canonical_form():
+    from flows.sampling import beacon_kind, canonical_beacon
+
+    same = ["03 07 12 19 25 31 + 09", "3,7,12,19,25,31+9", "31 25 19 12 07 03 ＋ 09", "０３、０７、12、19、25、31 | 9",
+            " 3  7 12 19 25 31 / 9 "]
+    assert {canonical_beacon(v) for v in same} == {"3.7.12.19.25.31./9./"}
+    assert all(beacon_kind(v) == "numbers" for v in same)
+    assert canonical_beacon("3 + 7 + 2") == "3./7./2./" != canonical_beacon("2 + 7 + 3")  # order kept across groups
+    assert canonical_beacon("3 7 12 19 25 31 + 09") != canonical_beacon("3 7 12 19 25 32 + 09")
+    assert canonical_beacon("  ABC  def ") == "abc def" and beacon_kind("03 07 + O9") == "text"
+    with pytest.raises(ValueError, match="empty"):
+        canonical_beacon(" \t")

@@ -74,6 +74,7 @@ def load_handworked(engine, *, events: bool = True, **overrides) -> Campaign:
         campaigns.store_campaign(s, campaign, "")
         for i, (group, unit, answers) in enumerate(BALLOTS):
             submit(s, campaign, 5000 + i, group, unit, answers)
+        ballots.append_envelopes(s, campaign.id)  # as the chain's batches would have by now
         if events:
             for ev, kind, item in EVENTS:
                 store.record_event(s, campaign, ev, kind, item, recorded_by="test", now=datetime(2026, 6, 1))

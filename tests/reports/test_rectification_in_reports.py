@@ -38,13 +38,22 @@ def test_digest_escalates_overdue_items(engine, planned):
     assert "逾期整改事项 1 项" in after.text and "交通局：第 1 项，截止 2027-01-20" in after.text
 
 
-def test_reports_carry_the_rectification_board(engine, planned):
+def test_reports_carry_every_plan_and_the_opinions(engine, planned):
     with session_scope(engine) as s:
         xlsx = export.export(s, planned, "xlsx", now=OVERDUE)
         html = export.export(s, planned, "html", now=OVERDUE).decode()
-    sheet = load_workbook(io.BytesIO(xlsx))["rectification"]
-    rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0][:7] == ["evaluee", "round", "deadline", "items", "planned", "done", "overdue"]
+    wb = load_workbook(io.BytesIO(xlsx))
+    rows = [[c.value for c in r] for r in wb["整改"].iter_rows()]
+    assert rows[0][:8] == ["被评议对象", "轮次", "序号", "对应意见", "整改措施 / 理由", "责任人", "时限", "状态"]
     transport = next(r for r in rows if r[0] == "交通局")
-    assert transport[3:7] == [transport[3], 1, 0, 1]  # item 1 planned, not done, overdue
-    assert "整改台账" in html and "交通局" in html
+    assert transport[1:8] == [1, 1, "1", "缩短排队时间", "责任科室", "2027-01-20", "⚠️ 已逾期"]
+    # The opinions as the notice carries them: scrubbed, numbered, no group, no ballot id.
+    opinions = [[c.value for c in r] for r in wb["意见建议"].iter_rows()]
+    assert opinions[0] == ["被评议对象", "序号", "意见建议"]
+    texts = [r[2] for r in opinions[1:] if r[0] == "交通局"]
+    assert sorted(r[1] for r in opinions[1:] if r[0] == "交通局") == [1, 2, 3]
+    assert "内部审批环节太多" in texts and not any("13812345678" in x or "王小明" in x for x in texts)
+    # html: the plan in the evaluee's section, with its state; opinions never in the html
+    section = html.split('id="e1"')[1].split("<section")[0]
+    assert "缩短排队时间" in section and "已逾期" in section and "第 1 轮：截止 2027-02-09" in section
+    assert "内部审批环节太多" not in html

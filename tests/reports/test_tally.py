@@ -128,17 +128,69 @@ def test_unsealed_open_campaign_has_live_results(engine):
         assert r2(tally.results(s, campaign).evaluees["water"].total) == 71.40
 
 
-def test_trend_against_the_previous_campaign_sharing_keys(engine):
+def test_trend_only_with_previous(engine):
+    """A shared evaluee key is not a link: only ``previous:`` makes a trend, and the totals
+    compared are those frozen when the previous round closed."""
     earlier = load_handworked(engine, id="test-2025", opens=datetime(2025, 1, 1), closes=datetime(2025, 12, 1))
     with session_scope(engine) as s:
         tally.close_campaign(s, earlier)
-    campaign = load_handworked(engine, events=False)
+    unrelated = load_handworked(engine, events=False, id="city-2026")
+    linked = load_handworked(engine, events=False, id="test-2026", previous="test-2025")
     with session_scope(engine) as s:
-        now = tally.close_campaign(s, campaign)
+        alone = tally.close_campaign(s, unrelated)
+        now = tally.close_campaign(s, linked)
+    assert all(r.previous_total is None for r in alone.evaluees.values())
+    assert [cid for cid, _, _ in alone.trend] == ["city-2026"]
     # this round: no deductions or awards -> daily 20 each
     assert r2(now.evaluees["transport"].previous_total) == 49.44
     assert r2(now.evaluees["water"].previous_total) == 71.40
     assert r2(now.evaluees["water"].total) == 76.40
+    assert [cid for cid, _, _ in now.trend] == ["test-2025", "test-2026"]
+    assert r2(now.trend[0][2]["transport"]) == 49.44
+
+
+def test_a_third_round_carries_the_whole_chain(engine):
+    first = load_handworked(engine, id="r1")
+    with session_scope(engine) as s:
+        tally.close_campaign(s, first)
+    second = load_handworked(engine, events=False, id="r2", previous="r1")
+    with session_scope(engine) as s:
+        tally.close_campaign(s, second)
+    third = load_handworked(engine, events=False, id="r3", previous="r2")
+    with session_scope(engine) as s:
+        t = tally.close_campaign(s, third)
+        assert [cid for cid, _, _ in tally.stored(s, "r3").trend] == ["r1", "r2", "r3"]
+    assert r2(t.evaluees["transport"].previous_total) == r2(t.trend[1][2]["transport"])
+
+
+def test_previous_is_checked_when_the_file_is_loaded(engine):
+    other = Campaign.model_validate(handworked_data(id="other", evaluees=[
+        {"key": "police", "name": "公安局", "category": "gov"}]))
+    open_one = Campaign.model_validate(handworked_data(id="open-one"))
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, other, "")
+        campaigns.store_campaign(s, open_one, "")
+        tally.close_campaign(s, other)
+    for previous, words in [("nope", "no campaign 'nope' is loaded"), ("open-one", "is not closed yet"),
+                            ("other", "shares no evaluee key")]:
+        campaign = Campaign.model_validate(handworked_data(previous=previous))
+        with session_scope(engine) as s, pytest.raises(campaigns.BadPrevious, match=words):
+            campaigns.store_campaign(s, campaign, "")
+        with session_scope(engine) as s:
+            assert campaigns.list_ids(s) == ["open-one", "other"]  # nothing stored
+
+
+def test_a_closed_report_does_not_change_when_another_campaign_closes(engine):
+    first = load_handworked(engine, id="a-2026")
+    with session_scope(engine) as s:
+        tally.close_campaign(s, first)
+        before = dict(store.load(s, "a-2026").data)
+    later = load_handworked(engine, events=False, id="b-2026", previous="a-2026")
+    with session_scope(engine) as s:
+        tally.close_campaign(s, later)
+    with session_scope(engine) as s:
+        assert store.load(s, "a-2026").data == before
+        assert tally.results(s, first).trend == tally.from_json(before).trend
 
 
 def test_record_refuses_unknown_kind_item_and_evaluee(engine):

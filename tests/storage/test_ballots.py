@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +11,7 @@ from sqlmodel import select
 
 from storage import ballots, campaigns, conversations, people
 from storage.db import session_scope
-from storage.models import Ballot, Membership
+from storage.models import Answer, Ballot, Membership
 
 pytestmark = pytest.mark.postgres
 
@@ -37,25 +38,73 @@ def loaded(engine, campaign):
     return campaign
 
 
-def test_submit_seals_an_anonymous_ballot_and_clears_the_draft(engine, loaded):
+def test_submit_seals_an_envelope_and_clears_the_draft_then_a_batch_chains_it(engine, loaded):
     with session_scope(engine) as s:
         p = _rater(s, loaded, 1001)
         ballot_id = ballots.submit_ballot(s, loaded.id, p.id, _submission())
     with session_scope(engine) as s:
+        assert s.get(Ballot, ballot_id) is None  # not in the chain yet
+        envelope = s.get(ballots.Envelope, ballot_id)
+        assert envelope.group_key == "recipients" and envelope.content["opinions"] == {"transport": "办事效率高"}
+        m = people.membership(s, loaded.id, p.id)
+        assert m.submitted and m.status == "submitted" and m.chain_batch is None
+        assert conversations.load(s, p.id, loaded.id, "questionnaire") is None
+        row = campaigns.get_row(s, loaded.id)
+        assert (row.sealed_count, row.chain_count) == (1, 0) and row.pending_since is not None
+    with session_scope(engine) as s:
+        assert ballots.append_envelopes(s, loaded.id) == 1
+    ballots.scrub(engine)
+    with session_scope(engine) as s:
         b = s.get(Ballot, ballot_id)
         assert b.group_key == "recipients" and b.seq == 1
-        m = people.membership(s, loaded.id, p.id)
-        assert m.submitted and m.status == "submitted"
-        assert conversations.load(s, p.id, loaded.id, "questionnaire") is None
-        assert campaigns.get_row(s, loaded.id).chain_count == 1
+        assert s.get(ballots.Envelope, ballot_id) is None
+        assert people.membership(s, loaded.id, p.id).chain_batch == 1
+        row = campaigns.get_row(s, loaded.id)
+        assert (row.sealed_count, row.chain_count, row.pending_since) == (1, 1, None)
+        assert ballots.verify_chain(s, loaded.id) == []
+
+
+def test_the_chain_order_is_not_the_order_of_submission(engine, loaded):
+    """20 raters submit one after another; the batch appends their ballots in a random
+    order (the identity has a chance of 1 in 20!)."""
+    ids = []
+    for chat in range(2000, 2020):
+        with session_scope(engine) as s:
+            p = _rater(s, loaded, chat)
+            ids.append(ballots.submit_ballot(s, loaded.id, p.id, _submission()))
+    with session_scope(engine) as s:
+        ballots.append_envelopes(s, loaded.id)
+        chained = [b.id for b in s.exec(select(Ballot).order_by(Ballot.seq))]
+        by_answer_id = [a.ballot_id for a in s.exec(select(Answer).order_by(Answer.id))]
+    assert sorted(chained) == sorted(ids) and chained != ids
+    # Answer rows are numbered in chain order, not in submission order.
+    assert list(dict.fromkeys(by_answer_id)) == chained
+
+
+def test_a_batch_is_due_at_its_size_or_after_its_minutes(engine, loaded):
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        for chat in (3001, 3002):
+            p = _rater(s, loaded, chat)
+            ballots.submit_ballot(s, loaded.id, p.id, _submission(), now=now)
+        row = campaigns.get_row(s, loaded.id)
+        assert ballots.due(row, 2, batch=3, minutes=60, now=now + timedelta(minutes=59)) is False
+        assert ballots.due(row, 2, batch=2, minutes=60, now=now) is True
+        assert ballots.due(row, 2, batch=3, minutes=60, now=now + timedelta(minutes=60)) is True
+        assert ballots.due(row, 0, batch=1, minutes=60, now=now + timedelta(days=1)) is False
 
 
 def test_no_table_or_column_ties_a_ballot_to_a_person(engine, loaded):
     with session_scope(engine) as s:
         p = _rater(s, loaded, 777000111)
         ballot_id = ballots.submit_ballot(s, loaded.id, p.id, _submission(opinion="我的意见"))
+        q = _rater(s, loaded, 777000222)
+        ballots.submit_ballot(s, loaded.id, q.id, _submission(opinion="另一个意见"))  # stays in its envelope
+        ballots.append_envelopes(s, loaded.id)
+        r = _rater(s, loaded, 777000333)
+        ballots.submit_ballot(s, loaded.id, r.id, _submission(opinion="还在信封里"))
     insp = inspect(engine)
-    sealed = {"ballot", "answer", "opinion"}
+    sealed = {"ballot", "answer", "opinion", "envelope"}
     for table in sealed:
         cols = {c["name"] for c in insp.get_columns(table)}
         assert not cols & {"person_id", "chat_id", "membership_id", "created_at", "submitted_at", "user_id"}, table
@@ -69,8 +118,10 @@ def test_no_table_or_column_ties_a_ballot_to_a_person(engine, loaded):
         for table in set(insp.get_table_names()) - sealed:
             for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 flat = " ".join(str(v) for v in row)
-                assert ballot_id not in flat and "我的意见" not in flat, table
-        assert "777000111" not in " ".join(str(v) for r in conn.execute(text("SELECT * FROM ballot")) for v in r)
+                assert ballot_id not in flat and "我的意见" not in flat and "还在信封里" not in flat, table
+        for table in sealed:
+            flat = " ".join(str(v) for r in conn.execute(text(f"SELECT * FROM {table}")) for v in r)
+            assert "777000111" not in flat and "777000333" not in flat, table
 
 
 def test_a_rater_cannot_submit_twice(engine, loaded):
@@ -81,8 +132,8 @@ def test_a_rater_cannot_submit_twice(engine, loaded):
         with session_scope(engine) as s:
             ballots.submit_ballot(s, loaded.id, p.id, _submission())
     with session_scope(engine) as s:
-        assert len(s.exec(select(Ballot)).all()) == 1
-        assert campaigns.get_row(s, loaded.id).chain_count == 1
+        assert len(s.exec(select(ballots.Envelope)).all()) == 1
+        assert campaigns.get_row(s, loaded.id).sealed_count == 1
 
 
 def test_a_stranger_cannot_submit(engine, loaded):
@@ -93,12 +144,14 @@ def test_a_stranger_cannot_submit(engine, loaded):
 
 
 def _three_ballots(engine, loaded):
-    ids = []
+    """Three ballots in the chain; their ids in chain order."""
     for chat in (11, 12, 13):
         with session_scope(engine) as s:
             p = _rater(s, loaded, chat)
-            ids.append(ballots.submit_ballot(s, loaded.id, p.id, _submission(opt="basically")))
-    return ids
+            ballots.submit_ballot(s, loaded.id, p.id, _submission(opt="basically"))
+    with session_scope(engine) as s:
+        ballots.append_envelopes(s, loaded.id)
+        return [b.id for b in s.exec(select(Ballot).order_by(Ballot.seq))]
 
 
 def test_intact_chain_verifies(engine, loaded):
