@@ -169,55 +169,61 @@ class Intake:
         """Apply ``update`` (committed) or park it: True. False when it failed transiently
         ``tries`` times (or ``stop`` was set): it is NOT taken, the caller must not
         acknowledge it to Telegram."""
-        log.debug("taking %s", update)  # its kind and size only (bot/logs.py)
-        taken = await self.locks(chat_of(update), lambda: self._take(update, tries, stop))
-        if not taken:
-            metrics.UPDATES.labels(metrics.update_kind(update), "deferred").inc()
+        taken, _ = await self._take_counted(update, tries, stop, 0)
         return taken
 
-    async def _take(self, update: dict, tries: int | None, stop: asyncio.Event | None) -> bool:
-        failures = 0  # while the database answers
+    async def _take_counted(self, update: dict, tries: int | None, stop: asyncio.Event | None,
+                            failures: int) -> tuple[bool, int]:
+        """``take``, starting from ``failures`` earlier failures while the database answered;
+        also returns that count when it gives up."""
+        log.debug("taking %s", update)  # its kind and size only (bot/logs.py)
+        taken, failures = await self.locks(chat_of(update), lambda: self._take(update, tries, stop, failures))
+        if not taken:
+            metrics.UPDATES.labels(metrics.update_kind(update), "deferred").inc()
+        return taken, failures
+
+    async def _take(self, update: dict, tries: int | None, stop: asyncio.Event | None,
+                    failures: int) -> tuple[bool, int]:
         attempt = 0
         while True:
             error = await self._try(update)
             if error is None:
                 self.outage.succeeded()
                 metrics.UPDATES.labels(metrics.update_kind(update), "applied").inc()
-                return True
+                return True, failures
             attempt += 1
             if not is_transient(error):
-                return await self._park(update, error, attempt)
+                return await self._park(update, error, attempt), failures
             up = await asyncio.get_running_loop().run_in_executor(None, reachable, self.engine)
-            if up:
+            if up:  # only failures while the database answers make an update poison
                 failures += 1
                 if failures >= POISON_TRIES:
-                    return await self._park(update, error, attempt)
+                    return await self._park(update, error, failures), failures
             else:
                 self.outage.failed(error)
             if (tries is not None and attempt >= tries) or (stop is not None and stop.is_set()):
-                return False
+                return False, failures
             metrics.UPDATE_RETRIES.inc()
             await _sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)], stop)
 
     async def take_webhook(self, update: dict) -> bool:
         """The webhook's way: a few tries now; False asks Telegram to deliver it again.
-        Failures are counted per update across deliveries, so a poison update is parked
-        even if each delivery fails only once or twice."""
+        Failures while the database answers are counted per update across deliveries, so
+        a poison update is parked even if each delivery fails only once or twice, and an
+        outage, however many deliveries it spans, parks nothing."""
         update_id = update.get("update_id")
         if not self.arrive(update):
             return True  # dropped (flood): acknowledged, never applied
+        key = update_id if isinstance(update_id, int) else None
         try:
-            done = await self.take(update, tries=WEBHOOK_TRIES)
+            done, failures = await self._take_counted(update, WEBHOOK_TRIES, None, self._webhook_tries.get(key, 0))
         finally:
             self.done(update)
-        if done or not isinstance(update_id, int):
-            self._webhook_tries.pop(update_id, None)
-            return done
-        n = self._webhook_tries[update_id] = self._webhook_tries.get(update_id, 0) + WEBHOOK_TRIES
-        if n >= 4 * POISON_TRIES and await asyncio.get_running_loop().run_in_executor(None, reachable, self.engine):
-            del self._webhook_tries[update_id]
-            return await self._park(update, RuntimeError("failed on every delivery"), n)
-        return False
+        if done or key is None:
+            self._webhook_tries.pop(key, None)
+        else:
+            self._webhook_tries[key] = failures
+        return done
 
     async def _park(self, update: dict, error: BaseException, attempts: int) -> bool:
         # The error's first line only: further lines (pydantic's, a driver's) may quote

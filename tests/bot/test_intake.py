@@ -1,0 +1,59 @@
+"""The webhook's intake: an outage spanning many deliveries parks nothing; an update that
+keeps failing while the database answers is parked even when each delivery tries little."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.telegram import intake as intake_module
+from bot.telegram.intake import Intake
+from storage import parked
+from storage.db import make_engine, session_scope
+
+UPDATE = {"update_id": 7, "message": {"message_id": 1, "chat": {"id": 42, "type": "private"}, "text": "hi"}}
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch):
+    monkeypatch.setattr(intake_module, "BACKOFF", (0.0,))
+
+
+class Feed:
+    """The framework's dispatch: fails like an unreachable database ``failing`` more times."""
+
+    def __init__(self) -> None:
+        self.failing, self.applied = 10**6, []
+
+    async def __call__(self, update: dict) -> None:
+        if self.failing:
+            self.failing -= 1
+            raise OperationalError("select 1", {}, ConnectionRefusedError("connection refused"))
+        self.applied.append(update["update_id"])
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_an_outage_over_many_webhook_deliveries_parks_nothing(engine):
+    feed = Feed()
+    gone = make_engine("postgresql+psycopg://minping@127.0.0.1:1/none")  # nothing listens there
+    intake = Intake(engine=gone, feed=feed)
+    for _ in range(30):  # Telegram delivers it again and again while the database is away
+        assert await intake.take_webhook(UPDATE) is False
+    # Back, but the first delivery after it still fails (stale pooled connections).
+    intake.engine, feed.failing = engine, intake_module.WEBHOOK_TRIES
+    assert await intake.take_webhook(UPDATE) is False
+    assert await intake.take_webhook(UPDATE) is True
+    assert feed.applied == [7] and intake.parked == 0
+    with session_scope(engine) as s:
+        assert parked.listing(s) == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_failing_while_the_database_answers_parks_across_deliveries(engine):
+    feed = Feed()  # a transient-looking error, yet the database answers: poison
+    intake = Intake(engine=engine, feed=feed)
+    assert await intake.take_webhook(UPDATE) is False  # 3 tries: delivered again later
+    assert await intake.take_webhook(UPDATE) is True  # tries 4 and 5: parked, acknowledged
+    assert intake.parked == 1 and feed.applied == []
+    with session_scope(engine) as s:
+        assert [p.update_id for p in parked.listing(s)] == [7]
