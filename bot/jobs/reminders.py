@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists
+from sqlalchemy import and_, exists
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
@@ -73,11 +73,16 @@ def remind(session: Session, campaign: Campaign, now: datetime) -> int:
     # started and did not finish (partials) from when they could start.
     started = exists().where(Conversation.person_id == Membership.person_id,
                              Conversation.campaign_id == campaign.id, Conversation.flow == "questionnaire")
+    # Only members with a reminder due now are read: the one after the ``k`` sent is due
+    # ``sorted(hours)[k]`` hours after the invitation. (Reading every waiting member each
+    # tick took ~1 s and ~30 MB at 10,000 conversations, holding SQLite's write lock.)
+    due_now = or_(*(and_(Membership.reminders_sent == k, Membership.invited_at <= now - timedelta(hours=h))
+                    for k, h in enumerate(sorted(hours))))
     rows = session.exec(
         select(Membership, Person).join(Person, Person.id == Membership.person_id)
         .where(Membership.campaign_id == campaign.id, Membership.invited_at.is_not(None),
                Membership.submitted.is_(False), Membership.status != MemberStatus.OPTED_OUT,
-               Membership.reminders_sent < len(hours), Person.status == PersonStatus.ACTIVE,
+               due_now, Person.status == PersonStatus.ACTIVE,
                or_(Membership.drawn_round.is_not(None), started))).all()
     sent = 0
     for member, person in rows:
