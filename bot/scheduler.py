@@ -81,8 +81,10 @@ class Scheduler:
 
     def start(self) -> None:
         self._aps = AsyncIOScheduler(timezone=UTC)
+        # A tick that starts late (a busy loop, a long previous tick) still runs, once
+        # (coalesce), and is not skipped with a warning (misfire_grace_time=None).
         self._aps.add_job(self._tick, IntervalTrigger(seconds=self.tick_seconds), id="tick", coalesce=True,
-                          max_instances=1, next_run_time=datetime.now(UTC))
+                          max_instances=1, misfire_grace_time=None, next_run_time=datetime.now(UTC))
         self._aps.start()
 
     def stop(self) -> None:

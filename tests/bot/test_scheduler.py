@@ -4,6 +4,7 @@ the others; a stopped scheduler hands the lease over at once."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,3 +77,25 @@ async def test_started_scheduler_ticks_and_stop_hands_over_the_lease(engine):
     await a.stop_async()
     b = Scheduler(engine, tick_seconds=60, jobs={"job": lambda e, n: 1}, holder="b")
     assert b.tick() == {"job": 1}  # no need to wait for a's lease to expire
+
+
+async def test_a_tick_that_starts_late_still_runs(engine):
+    """A loop busy for longer than APScheduler's default grace (1 s) at a tick's time: the
+    tick runs late instead of being skipped (with a "missed by" warning) until the next."""
+    runs = []
+    loop = asyncio.get_running_loop()
+    ran = asyncio.Event()
+
+    def job(engine, now):  # noqa: ANN001, ANN202
+        runs.append(now)
+        loop.call_soon_threadsafe(ran.set)
+        return 0
+
+    a = Scheduler(engine, tick_seconds=3, jobs={"job": job}, holder="late")
+    a.start()
+    await asyncio.wait_for(ran.wait(), 10)  # the first tick, at once
+    ran.clear()
+    time.sleep(4.6)  # the loop is blocked past the next tick's time (3 s) and the grace
+    await asyncio.wait_for(ran.wait(), 1)  # the late tick runs now, not at the one after (6 s)
+    await a.stop_async()
+    assert len(runs) == 2
