@@ -71,20 +71,26 @@ class Scheduler:
         return done
 
     async def _tick(self) -> None:
-        self._running = asyncio.get_running_loop().run_in_executor(None, self.tick)
+        # Overlap is judged here, on the worker thread's result, not by APScheduler's instance
+        # count: after a blocked loop, a finished tick may still count as running for one turn.
+        if self._running is not None and not self._running.done():
+            return  # a long tick is still at work: this one coalesces into it
+        running = self._running = asyncio.get_running_loop().run_in_executor(None, self.tick)
         try:
-            done = await self._running
+            done = await running
         finally:
-            self._running = None
+            if self._running is running:
+                self._running = None
         if any(done.values()):
             log.info("scheduler tick: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
 
     def start(self) -> None:
         self._aps = AsyncIOScheduler(timezone=UTC)
         # A tick that starts late (a busy loop, a long previous tick) still runs, once
-        # (coalesce), and is not skipped with a warning (misfire_grace_time=None).
+        # (coalesce), and is not skipped with a warning (misfire_grace_time=None); _tick
+        # itself keeps two ticks from overlapping, so APScheduler may start a second instance.
         self._aps.add_job(self._tick, IntervalTrigger(seconds=self.tick_seconds), id="tick", coalesce=True,
-                          max_instances=1, misfire_grace_time=None, next_run_time=datetime.now(UTC))
+                          max_instances=2, misfire_grace_time=None, next_run_time=datetime.now(UTC))
         self._aps.start()
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ the others; a stopped scheduler hands the lease over at once."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -81,12 +82,14 @@ async def test_started_scheduler_ticks_and_stop_hands_over_the_lease(engine):
 
 async def test_a_tick_that_starts_late_still_runs(engine):
     """A loop busy for longer than APScheduler's default grace (1 s) at a tick's time: the
-    tick runs late instead of being skipped (with a "missed by" warning) until the next."""
+    tick runs late instead of being skipped (with a "missed by" or "maximum number of running
+    instances" warning) until the next, even when the previous tick's end is not yet processed."""
     loop = asyncio.get_running_loop()
     ran = asyncio.Event()
 
     def job(engine, now):  # noqa: ANN001, ANN202
         loop.call_soon_threadsafe(ran.set)
+        time.sleep(0.3)  # the tick ends while the loop is blocked: its end and the next tick are due together
         return 0
 
     a = Scheduler(engine, tick_seconds=3, jobs={"job": job}, holder="late")
@@ -96,3 +99,28 @@ async def test_a_tick_that_starts_late_still_runs(engine):
     time.sleep(4.6)  # the loop is blocked past the next tick's time (3 s) and the grace
     await asyncio.wait_for(ran.wait(), 1)  # the late tick runs now, not at the one after (6 s)
     await a.stop_async()
+
+
+async def test_a_long_tick_is_never_overlapped_by_the_next(engine):
+    """Jobs are not written to run twice at once: a tick longer than the interval makes the
+    next ones wait (coalesced), whatever APScheduler's own instance count allows."""
+    lock = threading.Lock()
+    at_once, most, runs = 0, 0, 0
+
+    def job(engine, now):  # noqa: ANN001, ANN202
+        nonlocal at_once, most, runs
+        with lock:
+            at_once += 1
+            runs += 1
+            most = max(most, at_once)
+        time.sleep(2.5)  # longer than two intervals
+        with lock:
+            at_once -= 1
+        return 0
+
+    a = Scheduler(engine, tick_seconds=1, jobs={"job": job}, holder="long")
+    a.start()
+    await asyncio.sleep(6)
+    await a.stop_async()
+    assert runs >= 2  # it went on ticking after the long tick
+    assert most == 1
