@@ -50,6 +50,7 @@ from bot.service import Incoming, Service
 from bot.telegram import commands
 from bot.telegram.delivery import elsewhere, handle
 from bot.telegram.transport import CHANNEL, Keyboard, Transient, classify
+from bot.telegram.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,11 @@ class LeanSession(AiohttpSession):
     """aiogram's HTTP session, minus validating a whole pydantic ``Message`` from every
     answer: of an edit or a callback answer we read nothing, of a sent message only its
     id. That validation was the costliest part of a tap after the database
-    (bench/throughput.py). Errors, and every other method, are parsed as usual."""
+    (bench/throughput.py). Errors, and every other method, are parsed as usual (a sent
+    photo or document too: its file id is sent to the next chats, ``bot.telegram.uploads``)."""
 
     UNREAD = (EditMessageText, EditMessageReplyMarkup, AnswerCallbackQuery)
-    SENT = (SendMessage, SendPhoto, SendDocument)
+    SENT = (SendMessage,)
 
     def check_response(self, bot, method, status_code, content):  # noqa: ANN001, ANN201
         if isinstance(method, self.UNREAD + self.SENT) and 200 <= status_code < 300:
@@ -127,6 +129,7 @@ class AiogramTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._urls: dict[str, URL] = {}
+        self.uploads = Uploads()
 
     async def _post(self, name: str, payload: dict, method: Callable[[], TelegramMethod],  # noqa: ANN202
                     extra_wait: float = 0):
@@ -200,13 +203,28 @@ class AiogramTransport:
             callback_query_id=callback_id, text=text)))
 
     async def send_photo(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
-        m = await self._call(self.bot.send_photo(chat_id, BufferedInputFile(data, filename), caption=caption or None))
-        return m.message_id
+        async def send(photo):  # noqa: ANN001, ANN202 — an upload or a file id
+            return await self._call(self.bot.send_photo(chat_id, photo, caption=caption or None))
+
+        async def upload() -> tuple[int, str | None]:
+            m = await send(BufferedInputFile(data, filename))
+            return m.message_id, m.photo[-1].file_id if m.photo else None
+
+        return await self.uploads.send("photo", data, upload, lambda file_id: _message_id(send(file_id)))
 
     async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
-        m = await self._call(self.bot.send_document(chat_id, BufferedInputFile(data, filename),
-                                                    caption=caption or None))
-        return m.message_id
+        async def send(document):  # noqa: ANN001, ANN202 — an upload or a file id
+            return await self._call(self.bot.send_document(chat_id, document, caption=caption or None))
+
+        async def upload() -> tuple[int, str | None]:
+            m = await send(BufferedInputFile(data, filename))
+            return m.message_id, m.document.file_id if m.document else None
+
+        return await self.uploads.send("document", data, upload, lambda file_id: _message_id(send(file_id)))
+
+
+async def _message_id(sent) -> int:  # noqa: ANN001
+    return (await sent).message_id
 
 
 def _lang(message: TgMessage | CallbackQuery) -> str | None:

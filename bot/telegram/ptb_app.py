@@ -24,6 +24,7 @@ from bot.telegram import commands
 from bot.telegram.delivery import elsewhere, handle
 from bot.telegram.intake import note_failure
 from bot.telegram.transport import CHANNEL, Keyboard, Transient, classify
+from bot.telegram.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class PTBTransport:
 
     def __init__(self, bot) -> None:  # noqa: ANN001
         self.bot = bot
+        self.uploads = Uploads()
 
     async def _call(self, coro):  # noqa: ANN001, ANN202
         try:
@@ -80,14 +82,30 @@ class PTBTransport:
         await self._call(self.bot.answer_callback_query(callback_id, text=text))
 
     async def send_photo(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
-        m = await self._call(self.bot.send_photo(chat_id, InputFile(data, filename=filename),
-                                                 caption=caption or None, parse_mode=ParseMode.HTML))
-        return m.message_id
+        async def send(photo):  # noqa: ANN001, ANN202 — an upload or a file id
+            return await self._call(self.bot.send_photo(chat_id, photo, caption=caption or None,
+                                                        parse_mode=ParseMode.HTML))
+
+        async def upload() -> tuple[int, str | None]:
+            m = await send(InputFile(data, filename=filename))
+            return m.message_id, m.photo[-1].file_id if m.photo else None
+
+        return await self.uploads.send("photo", data, upload, lambda file_id: _message_id(send(file_id)))
 
     async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
-        m = await self._call(self.bot.send_document(chat_id, InputFile(data, filename=filename),
-                                                    caption=caption or None, parse_mode=ParseMode.HTML))
-        return m.message_id
+        async def send(document):  # noqa: ANN001, ANN202 — an upload or a file id
+            return await self._call(self.bot.send_document(chat_id, document, caption=caption or None,
+                                                           parse_mode=ParseMode.HTML))
+
+        async def upload() -> tuple[int, str | None]:
+            m = await send(InputFile(data, filename=filename))
+            return m.message_id, m.document.file_id if m.document else None
+
+        return await self.uploads.send("document", data, upload, lambda file_id: _message_id(send(file_id)))
+
+
+async def _message_id(sent) -> int:  # noqa: ANN001
+    return (await sent).message_id
 
 
 def _lang(update: Update) -> str | None:

@@ -327,3 +327,60 @@ async def test_the_ptb_transport_delivers_too(db):
         assert msgs[-1].kind == "photo"
         assert srv.rate_limited_count == 0
     assert statuses(db)["sent"] == 7
+
+
+def uploads_of(srv, method: str) -> list[dict]:
+    """The calls of ``method`` that carried the file's bytes (a multipart upload)."""
+    return [c.params for c in srv.calls_of(method)
+            if c.ok and any(str(v).startswith("<file") for v in c.params.values())]
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_a_chart_for_many_organizers_is_uploaded_once(db, framework):
+    """A digest's chart is the same for every organizer: the first send uploads it, the
+    others send Telegram's file id; each organizer still gets the picture. A file id
+    Telegram has forgotten is uploaded again, and nobody misses the chart."""
+    from telegram import Bot
+
+    from bot.telegram.ptb_app import PTBTransport
+
+    chats = [901, 902, 903, 904]
+    other = PNG[:-12] + bytes(12)  # other bytes: another file
+    with server() as srv:
+        for c in chats:
+            srv.user(c)
+        with session_scope(db) as s:
+            for c in chats:
+                outbox.enqueue(s, c, "digest", "图表", attachment=PNG, filename="c.png")
+                outbox.enqueue(s, c, "feedback", "表格", attachment=b"a,b\n1,2\n", filename="r.csv",
+                               attachment_kind="document")
+            outbox.enqueue(s, 901, "digest", "另一张", attachment=other, filename="d.png")
+        if framework == "ptb":
+            bot = Bot(srv.token, base_url=srv.base_url + "/bot")
+            await bot.initialize()
+            transport = PTBTransport(bot)
+        else:
+            bot = make_bot(srv.token, srv.base_url)
+            transport = AiogramTransport(bot)
+        try:
+            await asyncio.wait_for(Sender(db, transport, poll_interval=0.1).drain(), 30)
+            assert len(srv.calls_of("sendPhoto")) == 5 and len(srv.calls_of("sendDocument")) == 4
+            assert len(uploads_of(srv, "sendPhoto")) == 2  # the chart once, the other picture once
+            assert len(uploads_of(srv, "sendDocument")) == 1
+            for c in chats:
+                photo, doc = [m for m in srv.user(c).messages() if m.kind in ("photo", "document")][:2]
+                assert srv.file_bytes(photo.photo.file_id) == PNG and photo.caption == "图表"
+                assert srv.file_bytes(doc.document.file_id) == b"a,b\n1,2\n" and doc.caption == "表格"
+            # Telegram no longer knows the chart's file id: the next organizer still gets it.
+            with srv.state.lock:
+                srv.state.files.pop(srv.user(901).messages()[0].photo.file_id)
+            srv.user(905)
+            with session_scope(db) as s:
+                outbox.enqueue(s, 905, "digest", "图表", attachment=PNG, filename="c.png")
+            await asyncio.wait_for(Sender(db, transport, poll_interval=0.1).drain(), 30)
+            [late] = srv.user(905).messages()
+            assert late.kind == "photo" and srv.file_bytes(late.photo.file_id) == PNG
+            assert len(uploads_of(srv, "sendPhoto")) == 3
+        finally:
+            await (bot.shutdown() if framework == "ptb" else bot.session.close())
+    assert statuses(db)["sent"] == 10
