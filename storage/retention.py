@@ -33,7 +33,6 @@ from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, select
 
 from flows.campaign import Campaign
-from flows.loader import without_organizers
 from storage import updates
 from storage.rectification import EvalueeContact, FollowupAsked, RectRound
 from storage import digest_requests
@@ -207,6 +206,8 @@ def purge(session: Session, campaign_id: str, now: datetime) -> Purged:
 
     definition = dict(row.definition)
     if definition.get("organizers"):
+        from flows.loader import without_organizers  # the YAML library, loaded only for a purge
+
         row.source = without_organizers(row.source, definition["organizers"])
         definition["organizers"] = []
         row.definition = definition
