@@ -3,7 +3,8 @@ commands on the shared ``app``.
 
 ``main`` (the console entry) answers ``minping status`` without importing the rest
 (``bot.cli.quick``: no SQLAlchemy, no pydantic, no typer), so it starts in a fraction
-of a second; everything else goes through the typer ``app``, imported on first use.
+of a second, and runs ``minping run`` by ``bot.cli.serve`` (the bot process does not carry the
+CLI's framework); everything else goes through the typer ``app``, imported on first use.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def main() -> None:  # pragma: no cover - console entry
     args = sys.argv[1:]
     if quick.handles(args):
         raise SystemExit(quick.status_command(args[1] if len(args) > 1 else None))
+    if args == ["run"]:  # the long-running process: without typer, rich and the other commands
+        from bot.cli import serve
+
+        raise SystemExit(serve.main())
     from bot.cli import app
 
     app()

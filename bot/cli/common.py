@@ -40,39 +40,15 @@ def setup_logs(level: str | None = None) -> None:
 
 
 def engine(run: bool = False):  # noqa: ANN201
-    """The configured database. Refuses (exit 2) when it cannot be opened or its schema
-    is not this minping's (``minping migrate`` creates and upgrades it). Sets the clock:
-    a rehearsal's when MINPING_CLOCK is set or the database is a rehearsal database."""
-    from storage.db import DatabaseUnavailable, check, make_engine, session_scope
-    from storage.schema import SchemaMismatch
-
-    settings = get_settings()
-    eng = make_engine(settings.database_url)
-    try:
-        check(eng)
-    except DatabaseUnavailable as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}\nCheck DATABASE_URL in .env (see .env.example).")
-        raise typer.Exit(2) from None
-    except SchemaMismatch as exc:
-        fail(str(exc), 2)
-    from flows.clock import ClockError
-    from storage import rehearsal
+    """The configured database (``bot.cli.serve.open_database``): refused with exit 2
+    when it cannot be opened or its schema is not this minping's. Sets the clock: a
+    rehearsal's when MINPING_CLOCK is set or the database is a rehearsal database."""
+    from bot.cli.serve import Refused, open_database
 
     try:
-        with session_scope(eng) as s:
-            stored = rehearsal.stored(s)
-            if settings.clock:
-                _clock[0] = rehearsal.begin(s, settings.clock)
-            elif stored is not None and run:
-                fail("this database was used for a rehearsal (its ballots are not real): `minping run` on the "
-                     "real clock refuses it. Use a fresh database for the real campaign (DATABASE_URL, then "
-                     "`minping migrate`), or set MINPING_CLOCK to go on rehearsing", 2)
-            else:
-                _clock[0] = stored or REAL
-    except ClockError as exc:
-        fail(str(exc), 2)
-    except rehearsal.RehearsalRefused as exc:
-        fail(str(exc))
+        eng, _clock[0] = open_database(run)
+    except Refused as exc:
+        fail(exc.message, exc.code)
     if _clock[0].rehearsal:
         err.print(f"[yellow]rehearsal:[/] {_clock[0].describe()}")
     return eng

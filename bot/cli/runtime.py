@@ -1,18 +1,12 @@
-"""Running things: ``minping run``, ``demo``, ``devserver``."""
+"""Running things: ``minping run`` (its body: ``bot/cli/serve.py``), ``demo``, ``devserver``."""
 
 from __future__ import annotations
-
-import logging
-import os
-import signal
 
 import typer
 
 from bot.cli.common import app, clock, console, engine, fail, setup_logs
 from bot.settings import get_settings
 
-log = logging.getLogger(__name__)
-STOP_WITHIN = 8  # seconds for a graceful stop (systemd and docker wait 10 before SIGKILL)
 
 
 def _devtool(name: str):  # noqa: ANN202
@@ -56,96 +50,13 @@ def devserver(ctx: typer.Context) -> None:
 def run() -> None:
     """Run the bot with the outbox sender and the scheduler, reading .env: long polling, or
     a webhook server when MINPING_WEBHOOK_URL is set."""
-    import asyncio
+    from bot.cli.serve import Refused
+    from bot.cli.serve import run as serve
 
-    from bot.digest_worker import DigestWorker
-    from bot.runtime import BotRuntime, StartupError
-    from bot.scheduler import Scheduler
-    from bot.sender import Sender
-    from bot.service import Service
-    from bot.telegram.webhook import WebhookConfig, WebhookConfigError
-    from bot.web import ListenError, WebServer, parse_listen
-
-    settings = get_settings()  # logging is set up for every command (bot/cli/common.py)
-    webhook = None
-    if settings.webhook_url:
-        try:
-            webhook = WebhookConfig.from_settings(settings.webhook_url, settings.webhook_secret,
-                                                  settings.webhook_listen)
-        except WebhookConfigError as exc:
-            fail(str(exc), 2)
-    from bot.web import BoardPathError, parse_path
+    def opened():  # noqa: ANN202
+        return engine(run=True), clock()  # refuses a database that is behind; a rehearsal's clock
 
     try:
-        parse_path(settings.board_path)
-    except BoardPathError as exc:
-        fail(str(exc), 2)
-    try:
-        listen = parse_listen(settings.listen) if settings.listen else (webhook.host, webhook.port) if webhook else None
-    except ListenError as exc:
-        fail(str(exc), 2)
-    eng = engine(run=True)  # refuses a database that is behind; sets a rehearsal's clock (MINPING_CLOCK)
-    from bot import metrics
-
-    metrics.count_errors()  # error log records show in /metrics
-
-    async def serve() -> None:
-        service = Service(eng, clock=clock().now)
-        web = None
-        if listen is not None:
-            web = WebServer(*listen)
-            for part in web_parts(settings, eng, service):
-                web.mount(part)
-        runtime = BotRuntime(service, settings.bot_framework, settings.telegram_bot_token,
-                             settings.telegram_api_base, webhook=webhook, web=web)
-        # SIGTERM (systemd, docker stop) and SIGINT (Ctrl-C) stop gracefully.
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stopping.set)
-        await runtime.start()
-        # In the same process: the outbox sender drains proactive messages (invitations,
-        # reminders, digests) within Telegram's limits, and the scheduler decides what is
-        # due (one process at a time: a database lease).
-        sender_stop = asyncio.Event()
-        sender = asyncio.create_task(Sender(eng, runtime.transport).run(sender_stop))
-        # Digests are drawn by a worker process this one starts when a request waits.
-        drawer = asyncio.create_task(DigestWorker(eng).run(sender_stop))
-        lag = asyncio.create_task(metrics.watch_loop_lag(sender_stop))
-        scheduler = Scheduler(eng, clock=clock().now, tick_seconds=clock().tick_seconds)
-        scheduler.start()
-        mode = f"webhook {webhook.url} (listening on {webhook.host}:{webhook.port})" if webhook else "long polling"
-        console.print(f"[green]running[/] @{runtime.username} on {settings.bot_framework}, {mode}; Ctrl-C stops")
-        await stopping.wait()
-        console.print("stopping: finishing the updates in hand")
-        # Stop taking updates and finish those in hand; the sender's sends in flight
-        # finish; the scheduler's tick in progress commits and the lease is handed back
-        # so that another process takes over at once. All at once, within STOP_WITHIN.
-        sender_stop.set()
-        stopped = asyncio.gather(runtime.stop(), sender, drawer, lag, scheduler.stop_async(), return_exceptions=True)
-        try:
-            for result in await asyncio.wait_for(stopped, STOP_WITHIN):
-                if isinstance(result, Exception):
-                    log.error("stopping: %s", result, exc_info=result)
-        except asyncio.TimeoutError:
-            log.error("not stopped within %d s: exiting anyway (what did not commit is rolled back)", STOP_WITHIN)
-            os._exit(1)
-
-    try:
-        asyncio.run(serve())
-    except StartupError as exc:
-        fail(str(exc), 2)
-    console.print("stopped")
-
-
-def web_parts(settings, eng, service) -> list:  # noqa: ANN001
-    """The web parts ``minping run`` serves besides the webhook (``bot.web``)."""
-    from bot.miniapp.web import MiniApp
-    from bot.web.board import BoardPart, parse_path
-    from bot.web.health import HealthPart
-
-    parts = [MiniApp.from_settings(settings, service), HealthPart(eng)]  # the Mini App; /healthz, /readyz, /metrics
-    board_path = parse_path(settings.board_path)
-    if board_path is not None:  # the public board (五公开)
-        parts.append(BoardPart(eng, board_path, clock=service.clock))
-    return parts
+        serve(lambda line: console.print(line, markup=False), opened)
+    except Refused as exc:
+        fail(exc.message, exc.code)

@@ -111,3 +111,51 @@ def _lease(engine, wait: bool = False):  # noqa: ANN001
             return held
         time.sleep(0.1)
     return None
+
+
+def test_the_running_process_carries_no_cli_framework(tmp_path):
+    """``minping run`` answers people without loading typer, rich, click or the other
+    commands' modules (memory and start-up: issue 19); every import it made is listed on
+    its stderr by Python itself (PYTHONPROFILEIMPORTTIME)."""
+    db = tmp_path / "run.db"
+    migrate(make_engine(f"sqlite:///{db}"))
+    with BotAPIServer(token="5:lean") as srv, MinpingRun(tmp_path, srv, f"sqlite:///{db}", stderr_apart=True,
+                                                          env={"PYTHONPROFILEIMPORTTIME": "1"}) as run:
+        run.start()
+        u = srv.user(78)
+        u.send("/start")
+        u.wait_for("还没有参加", 30)
+        assert run.term(timeout=15) == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.err_lines if line.startswith("import time:")}
+    assert "bot.service" in imported and "sqlalchemy" in imported  # the listing is complete
+    assert not {"typer", "rich", "click", "bot.cli.common", "bot.cli.campaign", "flows.loader"} & imported
+    assert "stopped" in run.output
+
+
+def test_a_refusal_reads_the_same_without_the_cli_framework(tmp_path):
+    """The console entry runs ``minping run`` outside typer: a database of an older
+    minping is refused with the same sentence and exit code as by every command."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    db = tmp_path / "old.db"
+    eng = make_engine(f"sqlite:///{db}")
+    command.upgrade(alembic_config(eng), "0011")
+    eng.dispose()
+    minping = Path(sys.executable).with_name("minping")
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{db}", "TELEGRAM_BOT_TOKEN": "5:refused",
+           "MINPING_LOG_LEVEL": "WARNING"}
+    result = subprocess.run([str(minping), "run"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "run `minping migrate`" in result.stderr
+    assert "Traceback" not in result.stderr and "5:refused" not in result.stderr
+    bad = subprocess.run([str(minping), "run"], env={**env, "MINPING_LOG_LEVEL": "LOUD"}, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2
+    assert "error: MINPING_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in bad.stderr
