@@ -113,13 +113,16 @@ def _lease(engine, wait: bool = False):  # noqa: ANN001
     return None
 
 
-def test_the_running_process_carries_no_cli_framework(tmp_path):
-    """``minping run`` answers people without loading typer, rich, click or the other
-    commands' modules (memory and start-up: issue 19); every import it made is listed on
-    its stderr by Python itself (PYTHONPROFILEIMPORTTIME)."""
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+def test_the_running_process_carries_no_cli_framework(tmp_path, framework):
+    """``minping run`` answers people without loading typer, rich, click, pygments or the
+    other commands' modules (memory and start-up: issue 19; with PTB, httpx would load
+    its own command-line tool through them); every import it made is listed on its
+    stderr by Python itself (PYTHONPROFILEIMPORTTIME)."""
     db = tmp_path / "run.db"
     migrate(make_engine(f"sqlite:///{db}"))
     with BotAPIServer(token="5:lean") as srv, MinpingRun(tmp_path, srv, f"sqlite:///{db}", stderr_apart=True,
+                                                          framework=framework,
                                                           env={"PYTHONPROFILEIMPORTTIME": "1"}) as run:
         run.start()
         u = srv.user(78)
@@ -128,7 +131,7 @@ def test_the_running_process_carries_no_cli_framework(tmp_path):
         assert run.term(timeout=15) == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in run.err_lines if line.startswith("import time:")}
     assert "bot.service" in imported and "sqlalchemy" in imported  # the listing is complete
-    assert not {"typer", "rich", "click", "bot.cli.common", "bot.cli.campaign", "flows.loader"} & imported
+    assert not {"typer", "rich", "click", "pygments", "bot.cli.common", "bot.cli.campaign", "flows.loader"} & imported
     assert "stopped" in run.output
 
 
