@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 
 from bot import metrics
 from bot.outage import Outage, database
+from bot.channel import RetryAfter
 from bot.telegram.flood import FloodControl
 from storage import parked
 from storage.db import is_transient, reachable, session_scope
@@ -50,6 +51,7 @@ WEBHOOK_TRIES = 3  # tries within one webhook request before answering 503
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 REPLAY_EVERY = 3.0  # seconds between looks for parked updates to replay
 BATCH = 100  # getUpdates limit
+WARN_TRIES = 3  # sends of a flood warning that meets Telegram's flood limit (each after its retry_after)
 
 
 @dataclass
@@ -149,10 +151,18 @@ class Intake:
         self.flood.finished(chat_of(update))
 
     async def _warn(self, update: dict) -> None:
-        try:
-            await self.warn(update)
-        except Exception as exc:  # noqa: BLE001 — the flooder may have blocked us meanwhile
-            log.info("flood warning not sent: %s", type(exc).__name__)
+        # The warning often meets Telegram's per-chat limit, hit by the answers to the
+        # flood's first updates: it waits its turn (a few times) instead of being lost.
+        for _ in range(WARN_TRIES):
+            try:
+                await self.warn(update)
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(min(float(exc.retry_after), 30.0))
+            except Exception as exc:  # noqa: BLE001 — the flooder may have blocked us meanwhile
+                log.info("flood warning not sent: %s", type(exc).__name__)
+                return
+        log.info("flood warning not sent: still rate-limited")
 
     async def _try(self, update: dict) -> BaseException | None:
         receipt = Receipt()

@@ -57,3 +57,31 @@ async def test_failing_while_the_database_answers_parks_across_deliveries(engine
     assert intake.parked == 1 and feed.applied == []
     with session_scope(engine) as s:
         assert [p.update_id for p in parked.listing(s)] == [7]
+
+
+async def test_a_flood_warning_that_meets_telegrams_limit_waits_its_turn():
+    """The answers to a flood's first updates use up the chat's Telegram limit: the
+    "slow down" warning gets a 429 and is sent after its retry_after, once."""
+    import asyncio
+
+    from bot.channel import RetryAfter
+
+    sent: list[int] = []
+    refusals = [RetryAfter(0.2), RetryAfter(0.2)]
+
+    async def warn(update: dict) -> None:
+        if refusals:
+            raise refusals.pop(0)
+        sent.append(update["update_id"])
+
+    intake = Intake(engine=make_engine("sqlite://"), feed=None, warn=warn)
+    verdicts = [intake.arrive({"update_id": i, "message": {"chat": {"id": 602}, "text": f"spam {i}"}})
+                for i in range(40)]
+    assert verdicts.count(True) == intake.flood.backlog  # the rest dropped, the first dropped one warns
+    for _ in range(50):
+        if sent:
+            break
+        await asyncio.sleep(0.05)
+    assert sent == [intake.flood.backlog] and not refusals
+    await asyncio.sleep(0.3)
+    assert len(sent) == 1
