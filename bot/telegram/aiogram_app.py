@@ -210,7 +210,7 @@ class AiogramTransport:
             m = await send(BufferedInputFile(data, filename))
             return m.message_id, m.photo[-1].file_id if m.photo else None
 
-        return await self.uploads.send("photo", data, upload, lambda file_id: _message_id(send(file_id)))
+        return await self.uploads.send("photo", filename, data, upload, lambda file_id: _message_id(send(file_id)))
 
     async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> int:
         async def send(document):  # noqa: ANN001, ANN202 — an upload or a file id
@@ -220,7 +220,7 @@ class AiogramTransport:
             m = await send(BufferedInputFile(data, filename))
             return m.message_id, m.document.file_id if m.document else None
 
-        return await self.uploads.send("document", data, upload, lambda file_id: _message_id(send(file_id)))
+        return await self.uploads.send("document", filename, data, upload, lambda file_id: _message_id(send(file_id)))
 
 
 async def _message_id(sent) -> int:  # noqa: ANN001

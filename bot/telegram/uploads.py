@@ -6,7 +6,7 @@ first send uploads them and the others send the id: ten organizers, one upload (
 bandwidth for the office, less work for Telegram and for the sender). Both adapters
 share this; it knows nothing of their libraries.
 
-Per process, the newest ``SIZE`` files by content (SHA-256). A file id Telegram no longer
+Per process, the newest ``SIZE`` files by kind, name and content (SHA-256). A file id Telegram no longer
 accepts (a ``BadRequest``) is forgotten and the file uploaded again; other errors
 (flood control, a blocked chat, the network) are the send's own and pass through.
 """
@@ -29,14 +29,15 @@ ById = Callable[[str], Awaitable[int]]  # file id -> message id
 class Uploads:
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
-        self._ids: OrderedDict[tuple[str, bytes], str] = OrderedDict()
+        self._ids: OrderedDict[tuple[str, str, bytes], str] = OrderedDict()
         # Uploads in flight: the sender sends to many chats at once, and the others wait
         # for the first upload's file id instead of uploading the same bytes beside it.
-        self._uploading: dict[tuple[str, bytes], asyncio.Future] = {}
+        self._uploading: dict[tuple[str, str, bytes], asyncio.Future] = {}
 
-    async def send(self, kind: str, data: bytes, upload: Upload, by_id: ById) -> int:
-        """Send ``data`` as a ``kind`` ("photo", "document"); returns the message id."""
-        key = (kind, hashlib.sha256(data).digest())
+    async def send(self, kind: str, filename: str, data: bytes, upload: Upload, by_id: ById) -> int:
+        """Send ``data`` as a ``kind`` ("photo", "document") named ``filename``; returns the
+        message id. The name is part of the key: a document sent by id keeps its first name."""
+        key = (kind, filename, hashlib.sha256(data).digest())
         while True:
             if (file_id := self._ids.get(key)) is not None:
                 try:

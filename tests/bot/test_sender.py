@@ -168,7 +168,7 @@ async def test_a_restarted_sender_delivers_everything_and_repeats_only_what_was_
             if c == 402:
                 expected = ["402/0"] + expected  # the one at-least-once corner
             assert received(srv, c) == expected
-    assert statuses(db)["sent"] == 10
+    assert statuses(db)["sent"] == 11
 
 
 class DiesAfter:
@@ -355,6 +355,8 @@ async def test_a_chart_for_many_organizers_is_uploaded_once(db, framework):
                 outbox.enqueue(s, c, "feedback", "表格", attachment=b"a,b\n1,2\n", filename="r.csv",
                                attachment_kind="document")
             outbox.enqueue(s, 901, "digest", "另一张", attachment=other, filename="d.png")
+            outbox.enqueue(s, 902, "feedback", "同样的内容", attachment=b"a,b\n1,2\n", filename="other.csv",
+                           attachment_kind="document")  # same bytes, another name: its own upload
         if framework == "ptb":
             bot = Bot(srv.token, base_url=srv.base_url + "/bot")
             await bot.initialize()
@@ -364,9 +366,11 @@ async def test_a_chart_for_many_organizers_is_uploaded_once(db, framework):
             transport = AiogramTransport(bot)
         try:
             await asyncio.wait_for(Sender(db, transport, poll_interval=0.1).drain(), 30)
-            assert len(srv.calls_of("sendPhoto")) == 5 and len(srv.calls_of("sendDocument")) == 4
+            assert len(srv.calls_of("sendPhoto")) == 5 and len(srv.calls_of("sendDocument")) == 5
             assert len(uploads_of(srv, "sendPhoto")) == 2  # the chart once, the other picture once
-            assert len(uploads_of(srv, "sendDocument")) == 1
+            assert len(uploads_of(srv, "sendDocument")) == 2
+            [renamed] = [m for m in srv.user(902).messages() if m.caption == "同样的内容"]
+            assert renamed.document.filename == "other.csv"
             for c in chats:
                 photo, doc = [m for m in srv.user(c).messages() if m.kind in ("photo", "document")][:2]
                 assert srv.file_bytes(photo.photo.file_id) == PNG and photo.caption == "图表"
@@ -383,4 +387,4 @@ async def test_a_chart_for_many_organizers_is_uploaded_once(db, framework):
             assert len(uploads_of(srv, "sendPhoto")) == 3
         finally:
             await (bot.shutdown() if framework == "ptb" else bot.session.close())
-    assert statuses(db)["sent"] == 10
+    assert statuses(db)["sent"] == 11
