@@ -77,7 +77,9 @@ class Scheduler:
             return  # a long tick is still at work: this one coalesces into it
         running = self._running = asyncio.get_running_loop().run_in_executor(None, self.tick)
         try:
-            done = await running
+            # Shielded: stopping cancels this task, but the thread goes on until its jobs
+            # commit or roll back; stop_async waits for ``running`` before handing the lease back.
+            done = await asyncio.shield(running)
         finally:
             if self._running is running:
                 self._running = None

@@ -184,4 +184,7 @@ def main() -> int:
     except (Refused, LogSettingsError) as exc:
         print(f"error: {redact(getattr(exc, 'message', str(exc)))}", file=sys.stderr, flush=True)
         return getattr(exc, "code", 2)
+    except KeyboardInterrupt:  # Ctrl-C while starting, before the graceful stop is set up
+        print("Aborted!", file=sys.stderr, flush=True)  # as typer (click) says it
+        return 1
     return 0

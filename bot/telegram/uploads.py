@@ -6,9 +6,10 @@ first send uploads them and the others send the id: ten organizers, one upload (
 bandwidth for the office, less work for Telegram and for the sender). Both adapters
 share this; it knows nothing of their libraries.
 
-Per process, the newest ``SIZE`` files by kind, name and content (SHA-256). A file id Telegram no longer
-accepts (a ``BadRequest``) is forgotten and the file uploaded again; other errors
-(flood control, a blocked chat, the network) are the send's own and pass through.
+Per process, the newest ``SIZE`` files by kind, name and content (SHA-256). A file id
+Telegram no longer accepts (a ``BadRequest`` about the file) is forgotten and the file
+uploaded again; other errors (a chat not found, flood control, a blocked chat, the
+network) are the send's own and pass through, the file id kept.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ class Uploads:
             if (file_id := self._ids.get(key)) is not None:
                 try:
                     message_id = await by_id(file_id)
-                except BadRequest:  # Telegram no longer knows it: upload anew
-                    if self._ids.get(key) == file_id:
+                except BadRequest as exc:
+                    if not _file_refused(exc):
+                        raise  # about this chat or this caption: the id is still good
+                    if self._ids.get(key) == file_id:  # Telegram no longer knows it: upload anew
                         del self._ids[key]
                 else:
                     if key in self._ids:
@@ -64,3 +67,10 @@ class Uploads:
             while len(self._ids) > self.size:
                 self._ids.popitem(last=False)
         return message_id
+
+
+def _file_refused(exc: BadRequest) -> bool:
+    """Whether Telegram refused the file id itself ("wrong file identifier/HTTP URL
+    specified", "wrong remote file identifier specified", "FILE_REFERENCE_EXPIRED", …)."""
+    text = str(exc).lower()
+    return "file" in text or "identifier" in text

@@ -124,3 +124,24 @@ async def test_a_long_tick_is_never_overlapped_by_the_next(engine):
     await a.stop_async()
     assert runs >= 2  # it went on ticking after the long tick
     assert most == 1
+
+
+async def test_stopping_waits_for_the_tick_in_progress_before_handing_the_lease_back(engine):
+    """SIGTERM during a tick: the lease is handed back only once the tick's jobs ended, so
+    another worker never runs the same jobs beside them."""
+    started, ended = threading.Event(), threading.Event()
+
+    def job(engine, now):  # noqa: ANN001, ANN202
+        started.set()
+        time.sleep(2)
+        ended.set()
+        return 0
+
+    a = Scheduler(engine, tick_seconds=60, jobs={"job": job}, holder="stopping")
+    a.start()
+    while not started.is_set():
+        await asyncio.sleep(0.05)
+    await a.stop_async()
+    assert ended.is_set()  # it waited for the job
+    b = Scheduler(engine, tick_seconds=60, jobs={"job": lambda e, n: 1}, holder="next")
+    assert b.tick() == {"job": 1}  # and then handed the lease over

@@ -375,6 +375,17 @@ async def test_a_chart_for_many_organizers_is_uploaded_once(db, framework):
                 photo, doc = [m for m in srv.user(c).messages() if m.kind in ("photo", "document")][:2]
                 assert srv.file_bytes(photo.photo.file_id) == PNG and photo.caption == "图表"
                 assert srv.file_bytes(doc.document.file_id) == b"a,b\n1,2\n" and doc.caption == "表格"
+            # A chat Telegram does not know: that send fails, the file id stays good.
+            srv.user(906)
+            with session_scope(db) as s:
+                outbox.enqueue(s, 999_999, "digest", "图表", attachment=PNG, filename="c.png")
+            await asyncio.wait_for(Sender(db, transport, poll_interval=0.1).drain(), 30)
+            with session_scope(db) as s:
+                outbox.enqueue(s, 906, "digest", "图表", attachment=PNG, filename="c.png")
+            await asyncio.wait_for(Sender(db, transport, poll_interval=0.1).drain(), 30)
+            [later] = srv.user(906).messages()
+            assert later.kind == "photo" and srv.file_bytes(later.photo.file_id) == PNG
+            assert len(uploads_of(srv, "sendPhoto")) == 2 and statuses(db)["failed"] == 1
             # Telegram no longer knows the chart's file id: the next organizer still gets it.
             with srv.state.lock:
                 srv.state.files.pop(srv.user(901).messages()[0].photo.file_id)
@@ -387,4 +398,4 @@ async def test_a_chart_for_many_organizers_is_uploaded_once(db, framework):
             assert len(uploads_of(srv, "sendPhoto")) == 3
         finally:
             await (bot.shutdown() if framework == "ptb" else bot.session.close())
-    assert statuses(db)["sent"] == 11
+    assert statuses(db)["sent"] == 12
