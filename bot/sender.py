@@ -201,7 +201,7 @@ class Sender:
     def _parts(self, row: Outbox) -> list[tuple[str, str, Keyboard]]:
         """(what, text, keyboard): what is 'text', 'photo' or 'document'."""
         keyboard = _keyboard(row.buttons)
-        if row.attachment is None:
+        if row.attachment_sha256 is None:
             return [("text", row.text, keyboard)]
         kind = row.attachment_kind or "photo"
         if not row.text:  # enqueue() refuses buttons without a text to carry them
@@ -210,16 +210,18 @@ class Sender:
             return [(kind, row.text, ())]
         return [(kind, "", ()), ("text", row.text, keyboard)]
 
-    async def _call(self, row: Outbox, what: str, text: str, keyboard: Keyboard) -> None:
+    async def _call(self, row: Outbox, what: str, text: str, keyboard: Keyboard, data: bytes | None) -> None:
         if what == "text":
             await self.transport.send_message(row.chat_id, text, keyboard)
         elif what == "photo":
-            await self.transport.send_photo(row.chat_id, row.attachment, row.filename or "chart.png", text)
+            await self.transport.send_photo(row.chat_id, data, row.filename or "chart.png", text)
         else:
-            await self.transport.send_document(row.chat_id, row.attachment, row.filename or "document", text)
+            await self.transport.send_document(row.chat_id, data, row.filename or "document", text)
 
     async def _deliver(self, row: Outbox) -> None:
         try:
+            # The picture's bytes are stored apart (``storage.outbox``): read them first.
+            data = await self._db(outbox.attachment_data, row) if row.attachment_sha256 is not None else None
             started = await self._db(outbox.mark_sending, row.id, self.worker)
         except Exception as exc:  # noqa: BLE001 — the row stays claimed; recover() returns it
             (log.debug if is_transient(exc) else log.warning)("outbox: row %s not started (%s)", row.id,
@@ -227,6 +229,12 @@ class Sender:
             return
         if not started:  # taken back by recover() in another process
             self.stats["skipped"] += 1
+            return
+        if row.attachment_sha256 is not None and data is None:  # cannot happen but by hand in the database
+            self.stats["failed"] += 1
+            metrics.SENDS.labels("failed").inc()
+            log.warning("outbox: row %s (%s) failed: its attachment is missing", row.id, row.kind)
+            await self._db_retrying(outbox.mark_failed, row.id, "its attachment is missing")
             return
         parts = self._parts(row)
         prev_call: float | None = None
@@ -237,7 +245,7 @@ class Sender:
                 if i > row.parts_sent:  # the first part was paced by the dispatcher
                     await self._pace(row.chat_id)
                 prev_call = self._note_call(row.chat_id)
-                await self._call(row, what, text, keyboard)
+                await self._call(row, what, text, keyboard, data)
                 if i + 1 < len(parts):
                     await self._db_retrying(outbox.mark_part_sent, row.id, i + 1)
         except RetryAfter as exc:

@@ -226,6 +226,19 @@ class ProcessedUpdate(SQLModel, table=True):
 from sqlalchemy import LargeBinary, String, Text  # noqa: E402  (appended with the outbox table)
 
 
+class Attachment(SQLModel, table=True):
+    """The bytes of an outbox row's picture or file, once per content (``storage/outbox.py``).
+
+    Kept apart from ``outbox``: the same chart for ten organizers is stored once, and the
+    sender's queries over ``outbox`` never read through a row's bytes (on SQLite a column
+    after a large value costs reading all of it)."""
+
+    __tablename__ = "attachment"
+    sha256: str = Field(primary_key=True, max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _ts()
+
+
 class Outbox(SQLModel, table=True):
     """A proactive message waiting to be sent (``storage/outbox.py``, ``bot/sender.py``).
 
@@ -236,8 +249,9 @@ class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_not_before", "status", "not_before"),
-        # The claim's "is an earlier row of this chat still waiting?" per (channel, address).
-        Index("ix_outbox_channel_chat_id", "channel", "chat_id", "id"),
+        # The claim's "is an earlier row of this chat still waiting?" per (channel, address):
+        # with the status in the index, a chat's sent history is never read.
+        Index("ix_outbox_channel_chat_status", "channel", "chat_id", "status", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = _channel()  # only a sender whose transport is of this channel sends the row
@@ -246,7 +260,9 @@ class Outbox(SQLModel, table=True):
     kind: str = Field(max_length=20)  # invitation | reminder | digest | feedback | notice …
     text: str = Field(sa_column=Column(Text, nullable=False))  # Telegram HTML
     buttons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [[[label, action], …], …]
-    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The picture or file, stored once in ``attachment`` (a digest's chart goes to every
+    # organizer): the SHA-256 of its bytes, hex.
+    attachment_sha256: str | None = Field(default=None, max_length=64, index=True)
     filename: str | None = Field(default=None, max_length=120)
     attachment_kind: str | None = Field(default=None, max_length=10)  # photo | document
     dedupe_key: str | None = Field(default=None, sa_column=Column(String(200), nullable=True, unique=True))

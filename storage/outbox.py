@@ -21,6 +21,9 @@ Life of a row::
   must wait (``not_before`` in the future) never holds up the others. On PostgreSQL the
   claim uses ``FOR UPDATE SKIP LOCKED``: concurrent senders never claim the same row. On
   SQLite every transaction is ``BEGIN IMMEDIATE``, so claims are serialized anyway.
+* A picture's or file's bytes are stored once per content in ``attachment`` (a digest's
+  chart goes to every organizer), the row naming them by SHA-256; a purge drops the ones
+  no row names any more (``drop_unused_attachments``).
 * ``mark_sending`` is committed on its own, immediately before the row's single HTTP
   call, and only succeeds if the row is still claimed by this worker.
 
@@ -41,16 +44,17 @@ All times are UTC. Functions flush but never commit: the caller owns the transac
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from storage.models import CHANNEL_DEFAULT, Outbox, OutboxStatus, Person, PersonStatus, utcnow
+from storage.models import CHANNEL_DEFAULT, Attachment, Outbox, OutboxStatus, Person, PersonStatus, utcnow
 
 STATUSES = ("pending", "claimed", "sending", "sent", "failed", "unreachable")
 # Rows that still hold their chat's place in the queue.
@@ -140,8 +144,9 @@ def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Itera
     if dedupe_key is not None and session.exec(
             select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)).first() is not None:
         return None
+    sha256 = _store_attachment(session, attachment) if attachment is not None else None
     row = Outbox(channel=channel, chat_id=chat_id, kind=kind, text=text or "", buttons=keyboard,
-                 attachment=attachment, filename=filename, attachment_kind=attachment_kind,
+                 attachment_sha256=sha256, filename=filename, attachment_kind=attachment_kind,
                  dedupe_key=dedupe_key, not_before=not_before or utcnow(), campaign_id=campaign_id)
     if dedupe_key is None:
         session.add(row)
@@ -155,6 +160,34 @@ def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Itera
     except IntegrityError:
         return None
     return row
+
+
+def _store_attachment(session: Session, data: bytes) -> str:
+    """The bytes in ``attachment`` (once per content); returns their SHA-256 (hex)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if session.exec(select(Attachment.sha256).where(Attachment.sha256 == sha256)).first() is None:
+        # Another transaction may store the same bytes meanwhile (PostgreSQL): theirs do.
+        try:
+            with session.begin_nested():
+                session.add(Attachment(sha256=sha256, data=data))
+        except IntegrityError:
+            pass
+    return sha256
+
+
+def attachment_data(session: Session, row: Outbox | int) -> bytes | None:
+    """The bytes of a row's picture or file (None: the row has none, or it is gone)."""
+    sha256 = row.attachment_sha256 if isinstance(row, Outbox) else session.exec(
+        select(Outbox.attachment_sha256).where(Outbox.id == row)).first()
+    if sha256 is None:
+        return None
+    return session.exec(select(Attachment.data).where(Attachment.sha256 == sha256)).first()
+
+
+def drop_unused_attachments(session: Session) -> int:
+    """Delete the attachments no outbox row refers to any more (after a purge)."""
+    used = select(Outbox.id).where(Outbox.attachment_sha256 == Attachment.sha256).exists()
+    return _run(session, delete(Attachment).where(~used)).rowcount
 
 
 def claim(session: Session, worker: str, limit: int, now: datetime | None = None,

@@ -35,7 +35,7 @@ from sqlmodel import Session, select
 from flows.campaign import Campaign
 from storage import updates
 from storage.rectification import EvalueeContact, FollowupAsked, RectRound
-from storage import digest_requests
+from storage import digest_requests, outbox
 from storage.models import CHANNEL_DEFAULT, CampaignRow, Conversation, Membership, Outbox, Person
 from storage.parked import ParkedUpdate
 from storage.tally import OrganizerBinding, StoredTally
@@ -194,6 +194,7 @@ def purge(session: Session, campaign_id: str, now: datetime) -> Purged:
         Outbox.campaign_id == campaign_id,
         *(and_(Outbox.channel == channel, Outbox.chat_id.in_(ids)) for channel, ids in by_channel.items())))
     ).rowcount or 0
+    outbox.drop_unused_attachments(session)  # the charts of those messages
     digest_requests.forget_campaign(session, campaign_id)  # they name organizers' chats
     if kept:
         session.execute(update(Person).where(Person.id.in_(kept), Person.current_campaign == campaign_id)

@@ -14,7 +14,7 @@ from bot.jobs.digests import run_digests
 from bot.scheduler import Scheduler
 from bot.service import Incoming, Service
 from reports import tally
-from storage import digest_requests, links
+from storage import digest_requests, links, outbox
 from storage import tally as store
 from storage.db import session_scope
 from storage.models import Outbox, Person
@@ -74,7 +74,9 @@ def test_status_and_digest_of_a_sealed_open_campaign_show_progress_only(engine, 
     rows = digests(engine, ORGANIZER)
     assert [r.attachment_kind for r in rows] == [None, "photo"]  # text + the progress chart
     assert "密封评议" in rows[0].text and not any(n in rows[0].text for n in NAMES)
-    assert rows[1].filename == "progress.png" and rows[1].attachment[:4] == b"\x89PNG"
+    with session_scope(engine) as s:
+        chart = outbox.attachment_data(s, rows[1].id)
+    assert rows[1].filename == "progress.png" and chart[:4] == b"\x89PNG"
 
 
 def test_digest_after_close_carries_results_and_charts(engine, svc):
@@ -116,7 +118,7 @@ def test_the_job_sends_one_digest_per_organizer_per_firing_across_restarts(engin
     assert second.tick() == {"digest": 0}
     assert digests(engine) == [] and pending(engine) == 2  # asked for; the worker process draws
     assert run_worker(engine) == 0
-    texts_ = [r for r in digests(engine) if r.attachment is None]
+    texts_ = [r for r in digests(engine) if r.attachment_sha256 is None]
     assert sorted(r.chat_id for r in texts_) == [ORGANIZER, 5151]
     assert all(r.dedupe_key.startswith("digest:test-2026:") for r in digests(engine))
     # the next day's firing sends again

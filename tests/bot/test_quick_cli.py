@@ -49,7 +49,7 @@ def test_a_database_that_is_behind_is_refused_until_migrated(tmp_path):
     for args in (["status"], ["campaign", "load", str(county), "--yes"], ["run"], ["record", "list", "county-2026"]):
         result = _run(*args, env=env, cwd=tmp_path)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
-        assert "has schema 0011, this minping needs 0016: run `minping migrate`" in result.stderr, args
+        assert "has schema 0011, this minping needs 0017: run `minping migrate`" in result.stderr, args
         assert "alembic" not in result.stderr.lower()  # no migration machinery ran
     import sqlite3
 
@@ -57,7 +57,7 @@ def test_a_database_that_is_behind_is_refused_until_migrated(tmp_path):
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0011",)
         assert conn.execute("SELECT COUNT(*) FROM campaign").fetchone() == (0,)
     migrated = _run("migrate", env=env, cwd=tmp_path)
-    assert migrated.returncode == 0 and "schema 0011 → 0016" in migrated.stdout
+    assert migrated.returncode == 0 and "schema 0011 → 0017" in migrated.stdout
     assert "already the newest" in _run("migrate", env=env, cwd=tmp_path).stdout
     loaded = _run("campaign", "load", str(county), env=env, cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr

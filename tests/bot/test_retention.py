@@ -27,7 +27,7 @@ from storage import ballots, campaigns, conversations, outbox, parked, people, r
 from storage import rectification as rs
 from storage import tally as store
 from storage.db import session_scope
-from storage.models import Ballot, CampaignRow, Conversation, Membership, Person
+from storage.models import Attachment, Ballot, CampaignRow, Conversation, Membership, Person
 from tests.factories import campaign_data
 from tests.run_process import database_url
 
@@ -38,6 +38,8 @@ ORG_FILE, ORG_BOUND = 7_311_000_900, 7_311_000_901
 RATERS = (7_311_000_001, 7_311_000_002, 7_311_000_003)
 STAFF = 7_311_000_004
 DRAFTING = 7_311_000_005  # enrolled, a draft, never submitted
+B_ORGANIZER = 7_311_000_950  # B's, untouched by A's purge
+A_CHART, B_CHART = b"\x89PNG A" * 100, b"\x89PNG B" * 100
 SHARED = 7_311_000_006  # rated in A and is enrolled in B, which is still open
 CONTACT = 7_311_000_007  # transport's contact
 GONE = (ORG_FILE, ORG_BOUND, *RATERS, STAFF, DRAFTING, CONTACT)
@@ -87,6 +89,8 @@ def finished_campaign(engine) -> tuple[Campaign, datetime]:  # noqa: ANN001
         published = notice.publish(s, a, now)
         assert published.messages >= 1  # the notice to the contact
         outbox.enqueue(s, RATERS[0], "reminder", "请评议", campaign_id=a.id)  # an old, sent reminder
+        outbox.enqueue(s, ORG_FILE, "digest", "进度", attachment=A_CHART, campaign_id=a.id)  # a digest's chart
+        outbox.enqueue(s, B_ORGANIZER, "digest", "进度", attachment=B_CHART, campaign_id="b-2026")
     rounds = []
     with session_scope(engine) as s:
         rounds = list(s.exec(select(rs.RectRound).where(rs.RectRound.campaign_id == a.id)))
@@ -170,6 +174,8 @@ def test_purge_leaves_no_chat_id_of_the_campaign_and_verify_ok(engine):
             Membership.campaign_id == a.id, Membership.person_id.is_not(None))).one() == 0
         assert s.exec(select(Person.chat_id)).all() == [SHARED]
         assert [p.update_id for p in parked.listing(s)] == [90002]
+        # A's chart went with its message; B's is still there.
+        assert s.exec(select(Attachment.data)).all() == [B_CHART]
         # Kept: ballots, chain, tally, counts per group, follow-up figures, notices, progress.
         assert snapshot(s, a) == before
         result = verify(s, a)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from flows.messages import Button
 from storage import outbox, people
 from storage.db import session_scope
-from storage.models import Outbox, Person, utcnow
+from storage.models import Attachment, Outbox, Person, utcnow
 
 pytestmark = pytest.mark.postgres
 
@@ -266,8 +268,58 @@ def test_attachments_are_stored_as_given(engine):
         doc = outbox.enqueue(s, 5, "feedback", "", attachment=b"a,b\n", filename="x.csv", attachment_kind="document")
     with session_scope(engine) as s:
         got = s.get(Outbox, row.id)
-        assert (got.attachment, got.filename, got.attachment_kind) == (png, "week.png", "photo")
+        assert (outbox.attachment_data(s, got), got.filename, got.attachment_kind) == (png, "week.png", "photo")
         assert s.get(Outbox, doc.id).attachment_kind == "document"
+        assert outbox.attachment_data(s, doc.id) == b"a,b\n"
     with pytest.raises(ValueError):
         with session_scope(engine) as s:
             outbox.enqueue(s, 5, "digest", "x", attachment=png, attachment_kind="video")
+
+
+def _attachments(engine) -> list[tuple[str, int]]:
+    with session_scope(engine) as s:
+        return sorted((a.sha256, len(a.data)) for a in s.exec(select(Attachment)))
+
+
+def test_a_chart_for_many_chats_is_stored_once_and_goes_when_no_row_names_it(engine):
+    chart, other = b"\x89PNG" + b"1" * 5000, b"\x89PNG" + b"2" * 5000
+    with session_scope(engine) as s:
+        rows = [outbox.enqueue(s, 100 + c, "digest", "图", attachment=chart, filename="p.png").id for c in range(10)]
+        kept = outbox.enqueue(s, 200, "digest", "图", attachment=other, filename="q.png").id
+    assert _attachments(engine) == sorted([(hashlib.sha256(chart).hexdigest(), len(chart)),
+                                           (hashlib.sha256(other).hexdigest(), len(other))])
+    with session_scope(engine) as s:
+        assert all(outbox.attachment_data(s, r) == chart for r in rows)
+        s.execute(delete(Outbox).where(Outbox.id.in_(rows[1:])))
+        assert outbox.drop_unused_attachments(s) == 0  # one row still names the chart
+        s.execute(delete(Outbox).where(Outbox.id == rows[0]))
+        assert outbox.drop_unused_attachments(s) == 1
+    assert _attachments(engine) == [(hashlib.sha256(other).hexdigest(), len(other))]
+    with session_scope(engine) as s:
+        assert outbox.attachment_data(s, kept) == other
+
+
+def test_concurrent_enqueues_of_one_chart_store_it_once_and_both_rows(engine):
+    """Two organizers' digests with the same chart in two transactions at once: the second
+    cannot see the first's uncommitted bytes (PostgreSQL); both rows are kept."""
+    chart = b"\x89PNG" + b"3" * 5000
+    result: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with session_scope(engine) as s:
+                result["row"] = outbox.enqueue(s, 8, "digest", "图", attachment=chart).id
+        except BaseException as exc:  # noqa: BLE001
+            result["error"] = exc
+
+    with session_scope(engine) as s:
+        first = outbox.enqueue(s, 7, "digest", "图", attachment=chart).id
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(0.5)  # waits for our lock (SQLite: the write lock; PostgreSQL: the key)
+    t.join(30)
+    assert "error" not in result
+    assert _attachments(engine) == [(hashlib.sha256(chart).hexdigest(), len(chart))]
+    with session_scope(engine) as s:
+        assert outbox.attachment_data(s, first) == chart == outbox.attachment_data(s, result["row"])
+
