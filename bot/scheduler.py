@@ -80,6 +80,8 @@ class Scheduler:
             # Shielded: stopping cancels this task, but the thread goes on until its jobs
             # commit or roll back; stop_async waits for ``running`` before handing the lease back.
             done = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            return  # stopping (APScheduler's shutdown): not a failure of the job to log
         finally:
             if self._running is running:
                 self._running = None
