@@ -279,3 +279,61 @@ def test_card_ids_noted_since_the_last_step_are_stored_at_shutdown(engine):
             conv = conversations.load(s, person.id, campaign.id, "questionnaire")
             assert conv.cards["q0"] == 500 + i and conv.cards["q1"] == 600 + i
     assert svc.flush_cards() == 0  # nothing noted twice
+
+
+def test_card_ids_of_idle_chats_are_stored_and_leave_memory(engine, monkeypatch):
+    """Memory does not grow with every chat that once got a card: the runtime stores the
+    card ids of chats idle for a while (``flush_cards(idle=…)``) and forgets them; a chat
+    noted more recently stays in memory until its next step."""
+    import bot.service as service_module
+
+    campaign = Campaign.model_validate(campaign_data())
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "")
+        token = links.group_link(s, campaign.id, "public").token
+    svc = Service(engine)
+    idle, busy = ChatUser(svc, 7200), ChatUser(svc, 7201)
+    for r in (idle, busy):
+        r.start(token)
+        if r.screen is not None and "同意参加" in [b.label for b in r.screen.all_buttons()]:
+            r.tap("同意参加")
+    clock = [1000.0]
+    monkeypatch.setattr(service_module.time, "monotonic", lambda: clock[0])
+    svc.remember_cards(idle.chat_id, campaign.id, {"q0": 801})
+    clock[0] += 300
+    svc.remember_cards(busy.chat_id, campaign.id, {"q0": 802})
+    assert svc.flush_cards(idle=120) == 1  # only the chat quiet for 300 s
+    assert svc.pending_card(idle.chat_id, campaign.id, "q0") is None  # gone from memory
+    assert svc.pending_card(busy.chat_id, campaign.id, "q0") == 802  # still noted
+    with session_scope(engine) as s:
+        stored = {r.chat_id: conversations.load(s, s.exec(select(Person).where(Person.chat_id == r.chat_id)).one().id,
+                                                campaign.id, "questionnaire").cards.get("q0") for r in (idle, busy)}
+    assert stored == {idle.chat_id: 801, busy.chat_id: None}
+    assert svc.flush_cards() == 1  # at shutdown: the rest
+
+
+def test_a_card_noted_while_the_cards_are_stored_stays_noted(engine, monkeypatch):
+    """A step shows a new card while the idle chats' ids are being stored: its note is
+    newer than what was stored, and stays in memory for the chat's next step."""
+    import bot.service as service_module
+
+    campaign = Campaign.model_validate(campaign_data())
+    with session_scope(engine) as s:
+        campaigns.store_campaign(s, campaign, "")
+        token = links.group_link(s, campaign.id, "public").token
+    svc = Service(engine)
+    r = ChatUser(svc, 7300)
+    r.start(token)
+    if r.screen is not None and "同意参加" in [b.label for b in r.screen.all_buttons()]:
+        r.tap("同意参加")
+    svc.remember_cards(r.chat_id, campaign.id, {"q0": 901})
+    store = service_module.conversations.save_cards
+
+    def store_while_a_card_is_shown(s, merged):  # noqa: ANN001, ANN202
+        store(s, merged)
+        svc.remember_cards(r.chat_id, campaign.id, {"q1": 902})
+
+    monkeypatch.setattr(service_module.conversations, "save_cards", store_while_a_card_is_shown)
+    assert svc.flush_cards() == 1
+    assert svc.pending_card(r.chat_id, campaign.id, "q1") == 902
+    assert svc.pending_card(r.chat_id, campaign.id, "q0") == 901  # merged into the newer note
