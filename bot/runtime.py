@@ -15,7 +15,6 @@ from bot.service import Service
 from bot.telegram.delivery import Detached
 from bot.telegram.intake import Intake, Poller
 from bot.web import SHUTDOWN_GRACE, WebServer
-from storage.db import is_transient
 
 if TYPE_CHECKING:
     from bot.telegram.webhook import WebhookConfig, WebhookEndpoint
@@ -43,10 +42,6 @@ def _settle_gc() -> None:
 
 
 GC_YOUNG = 20_000  # allocations between young collections (CPython's default: 700)
-# Card ids of chats idle this long are stored (Service.flush_cards), every CARDS_EVERY
-# seconds: memory stays flat however many chats once got a card (issue 19).
-CARDS_IDLE = 120.0
-CARDS_EVERY = 60.0
 _gc_settled = False
 
 
@@ -70,7 +65,6 @@ class BotRuntime:
         self.intake: Intake | None = None
         self.poller: Poller | None = None
         self._replayer: asyncio.Task | None = None
-        self._cards: asyncio.Task | None = None
         self.webhook = webhook  # None: long polling
         self.webhook_endpoint: WebhookEndpoint | None = None
         # The one web server (webhook, Mini App, board, health). Given by the caller with
@@ -88,7 +82,6 @@ class BotRuntime:
         self.intake = Intake(self.service.engine, feed, warn=self._slow_down)
         self._stopping = asyncio.Event()
         self._replayer = asyncio.create_task(self.intake.replay_forever(self._stopping))
-        self._cards = asyncio.create_task(self._store_idle_cards(self._stopping))
         if self.webhook is not None:
             await self._serve_webhook(set_webhook)
         else:
@@ -100,20 +93,6 @@ class BotRuntime:
         _settle_gc()
         mode = f"webhook {self.webhook.url}" if self.webhook else "long polling"
         log.info("bot @%s running on %s (%s)", self.username, self.framework, mode)
-
-    async def _store_idle_cards(self, stop: asyncio.Event, every: float = CARDS_EVERY,
-                                idle: float = CARDS_IDLE) -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), every)
-            except asyncio.TimeoutError:
-                pass
-            if stop.is_set():
-                return  # stop() stores the rest
-            try:
-                await asyncio.to_thread(self.service.flush_cards, idle)
-            except Exception as exc:  # noqa: BLE001 — the database is away: they stay noted for the next time
-                (log.debug if is_transient(exc) else log.exception)("storing idle chats' card ids failed: %s", exc)
 
     async def _slow_down(self, update: dict) -> None:
         """The one reply a flooding chat gets (``bot/telegram/flood.py``), in its
@@ -135,8 +114,8 @@ class BotRuntime:
         # meanwhile and delivers them when we are back.
         if self._replayer is not None:
             self._stopping.set()
-            await asyncio.gather(self._replayer, self._cards, return_exceptions=True)
-            self._replayer = self._cards = None
+            await asyncio.gather(self._replayer, return_exceptions=True)
+            self._replayer = None
         if self.poller is not None:
             await self.poller.close(SHUTDOWN_GRACE)
             self.poller = None

@@ -78,9 +78,7 @@ class Service:
         self._campaigns: dict[str, tuple[float, dict, Campaign]] = {}
         # Message ids of cards sent since the last step, per chat: merged into the
         # conversation by that chat's next step (same transaction) or by flush_cards().
-        # Chats idle for a while are stored by flush_cards(idle=…) (bot/runtime.py), so that
-        # memory does not grow with the number of chats that once got a card.
-        self._sent: dict[tuple[str, int], tuple[str, dict[str, int], float]] = {}  # (channel, chat id) ->
+        self._sent: dict[tuple[str, int], tuple[str, dict[str, int]]] = {}  # (channel, chat id) ->
         self._sent_lock = threading.Lock()
         self._taps = _tap_routes(self.features)
 
@@ -156,7 +154,7 @@ class Service:
         with self._sent_lock:
             old = self._sent.get((channel, chat_id))
             merged = {**old[1], **sent} if old and old[0] == campaign_id else dict(sent)
-            self._sent[(channel, chat_id)] = (campaign_id, merged, time.monotonic())
+            self._sent[(channel, chat_id)] = (campaign_id, merged)
 
     def pending_card(self, chat_id: int, campaign_id: str | None, card: str, channel: str = "telegram") -> int | None:
         """The message id of a card sent but not yet stored by a step (``remember_cards``)."""
@@ -176,29 +174,22 @@ class Service:
         if (ctx := self._context(s, person, campaign_id)) is not None:
             ctx.conv = conv
 
-    def flush_cards(self, idle: float | None = None) -> int:
-        """Store noted card ids now, a few statements for any number of chats: all of them
-        (at shutdown), or those of chats idle for ``idle`` seconds (now and then, so that
-        memory stays flat). An entry leaves memory only once stored, and only if no step
-        noted more meanwhile. Returns how many chats were stored."""
+    def flush_cards(self) -> int:
+        """Store every noted card id now (at shutdown), a few statements for any number
+        of chats. Returns how many chats."""
         with self._sent_lock:
-            cutoff = time.monotonic() - idle if idle is not None else None
-            pending = {k: v for k, v in self._sent.items() if cutoff is None or v[2] <= cutoff}
+            pending, self._sent = self._sent, {}
         if not pending:
             return 0
         with session_scope(self.engine) as s:
             merged = {}
             for channel in {ch for ch, _ in pending}:
                 stored = conversations.cards_of(s, [c for ch, c in pending if ch == channel], QUESTIONNAIRE, channel)
-                for (ch, chat_id), (campaign_id, sent, _) in pending.items():
+                for (ch, chat_id), (campaign_id, sent) in pending.items():
                     if ch == channel and (found := stored.get((chat_id, campaign_id))) is not None:  # else gone
                         conv_id, cards = found
                         merged[conv_id] = _newest({**cards, **sent})
             conversations.save_cards(s, merged)
-        with self._sent_lock:
-            for key, entry in pending.items():
-                if self._sent.get(key) is entry:
-                    del self._sent[key]
         return len(pending)
 
     def mark_unreachable(self, chat_id: int, channel: str = "telegram") -> None:
