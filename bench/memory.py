@@ -155,7 +155,7 @@ async def startups(framework: str, times: int, work: Path) -> tuple[list[float],
                 proc = Proc(server, [str(Path(sys.executable).with_name("minping")), "run"],
                             minping_env(url, server.base_url, framework))
             into.append(await proc.start())
-            proc.stop()
+            await asyncio.to_thread(proc.stop)  # the server answers the bot's last calls meanwhile
             await server.__aexit__(None, None, None)
     return echo_s, ours_s
 
@@ -191,7 +191,7 @@ async def measure(framework: str, sizes: list[int], flood: int, work: Path, time
         done = n
         await asyncio.sleep(1)
         out["echo"][n] = rss_mb(echo.proc.pid)
-    echo.stop()
+    await asyncio.to_thread(echo.stop)
     await server.__aexit__(None, None, None)
 
     # minping run, the real command.
@@ -232,7 +232,7 @@ async def measure(framework: str, sizes: list[int], flood: int, work: Path, time
         out["minping"]["flood_after"] = rss_mb(ours.proc.pid)
         await asyncio.sleep(5)
         out["minping"]["flood_later"] = rss_mb(ours.proc.pid)
-    out["minping"]["stop"] = ours.stop()
+    out["minping"]["stop"] = await asyncio.to_thread(ours.stop)
     await server.__aexit__(None, None, None)
     return out
 
@@ -242,7 +242,8 @@ async def main() -> None:
     ap.add_argument("--frameworks", default="aiogram,ptb")
     ap.add_argument("--conversations", default="1000,10000")
     ap.add_argument("--flood", type=int, default=3000)
-    ap.add_argument("--startups", type=int, default=3, help="start-ups of each bot; the median counts")
+    ap.add_argument("--startups", type=lambda v: max(1, int(v)), default=3,
+                    help="start-ups of each bot (at least 1); the median counts")
     ap.add_argument("--serve-echo", choices=["aiogram", "ptb"], help=argparse.SUPPRESS)
     ap.add_argument("--api", help=argparse.SUPPRESS)
     args = ap.parse_args()

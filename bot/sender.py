@@ -50,7 +50,7 @@ from bot.outage import database
 from bot.channel import Blocked, Keyboard, RetryAfter, SendError, Transient, Transport
 from flows.messages import Button
 from storage import outbox
-from storage.db import is_transient, session_scope
+from storage.db import is_transient, read_scope, session_scope
 from storage.models import Outbox, utcnow
 
 log = logging.getLogger(__name__)
@@ -131,13 +131,13 @@ class Sender:
         return dict(self.stats)
 
     # ------------------------------------------------------------------ database
-    def _tx(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-        with session_scope(self.engine) as s:
+    def _tx(self, fn: Callable[..., T], *args: Any, read: bool = False, **kw: Any) -> T:
+        with (read_scope if read else session_scope)(self.engine) as s:
             return fn(s, *args, **kw)
 
-    async def _db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    async def _db(self, fn: Callable[..., T], *args: Any, read: bool = False, **kw: Any) -> T:
         try:
-            result = await asyncio.to_thread(self._tx, fn, *args, **kw)
+            result = await asyncio.to_thread(self._tx, fn, *args, read=read, **kw)
         except Exception as exc:
             if is_transient(exc):
                 database.failed(exc)  # said once for the process; the sender pauses
@@ -220,8 +220,9 @@ class Sender:
 
     async def _deliver(self, row: Outbox) -> None:
         try:
-            # The picture's bytes are stored apart (``storage.outbox``): read them first.
-            data = await self._db(outbox.attachment_data, row) if row.attachment_sha256 is not None else None
+            # The picture's bytes are stored apart (``storage.outbox``): read them first
+            # (SQLite: a read-only transaction, no write lock).
+            data = await self._db(outbox.attachment_data, row, read=True) if row.attachment_sha256 else None
             started = await self._db(outbox.mark_sending, row.id, self.worker)
         except Exception as exc:  # noqa: BLE001 — the row stays claimed; recover() returns it
             (log.debug if is_transient(exc) else log.warning)("outbox: row %s not started (%s)", row.id,
@@ -230,7 +231,7 @@ class Sender:
         if not started:  # taken back by recover() in another process
             self.stats["skipped"] += 1
             return
-        if row.attachment_sha256 is not None and data is None:  # cannot happen but by hand in the database
+        if row.attachment_sha256 is not None and data is None and row.parts_sent == 0:  # deleted by hand
             self.stats["failed"] += 1
             metrics.SENDS.labels("failed").inc()
             log.warning("outbox: row %s (%s) failed: its attachment is missing", row.id, row.kind)

@@ -236,7 +236,9 @@ class Attachment(SQLModel, table=True):
     __tablename__ = "attachment"
     sha256: str = Field(primary_key=True, max_length=64)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = _ts()
+    # Set by every enqueue that names it: a purge drops only attachments unused for a while,
+    # and on PostgreSQL waits for (then spares) one an open transaction is naming.
+    used_at: datetime = _ts()
 
 
 class Outbox(SQLModel, table=True):

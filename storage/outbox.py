@@ -163,9 +163,14 @@ def enqueue(session: Session, chat_id: int, kind: str, text: str, buttons: Itera
 
 
 def _store_attachment(session: Session, data: bytes) -> str:
-    """The bytes in ``attachment`` (once per content); returns their SHA-256 (hex)."""
+    """The bytes in ``attachment`` (once per content); returns their SHA-256 (hex).
+
+    A stored attachment is touched (``used_at``) rather than read: the row lock this takes
+    on PostgreSQL makes a concurrent ``drop_unused_attachments`` wait for this transaction
+    and then spare the attachment, which it would not see named by our uncommitted row."""
     sha256 = hashlib.sha256(data).hexdigest()
-    if session.exec(select(Attachment.sha256).where(Attachment.sha256 == sha256)).first() is None:
+    touched = _run(session, update(Attachment).where(Attachment.sha256 == sha256).values(used_at=utcnow()))
+    if touched.rowcount == 0:
         # Another transaction may store the same bytes meanwhile (PostgreSQL): theirs do.
         try:
             with session.begin_nested():
@@ -184,10 +189,15 @@ def attachment_data(session: Session, row: Outbox | int) -> bytes | None:
     return session.exec(select(Attachment.data).where(Attachment.sha256 == sha256)).first()
 
 
-def drop_unused_attachments(session: Session) -> int:
-    """Delete the attachments no outbox row refers to any more (after a purge)."""
+UNUSED_FOR = timedelta(hours=1)  # an attachment named by no row for this long may go
+
+
+def drop_unused_attachments(session: Session, now: datetime | None = None) -> int:
+    """Delete the attachments no outbox row names, unused for ``UNUSED_FOR`` (after a
+    purge). One being named by a transaction still open was touched by it: spared."""
     used = select(Outbox.id).where(Outbox.attachment_sha256 == Attachment.sha256).exists()
-    return _run(session, delete(Attachment).where(~used)).rowcount
+    cutoff = (now or utcnow()) - UNUSED_FOR
+    return _run(session, delete(Attachment).where(Attachment.used_at < cutoff, ~used)).rowcount
 
 
 def claim(session: Session, worker: str, limit: int, now: datetime | None = None,

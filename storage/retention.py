@@ -190,12 +190,14 @@ def purge(session: Session, campaign_id: str, now: datetime) -> Purged:
     by_channel: dict[str, set[int]] = {}
     for channel, chat in addresses:
         by_channel.setdefault(channel, set()).add(chat)
+    # The requests first (they name organizers' chats): a digest worker queuing one of them
+    # meanwhile holds its row (PostgreSQL), so the purge waits, then deletes its messages too.
+    digest_requests.forget_campaign(session, campaign_id)
     out.messages = session.execute(delete(Outbox).where(or_(
         Outbox.campaign_id == campaign_id,
         *(and_(Outbox.channel == channel, Outbox.chat_id.in_(ids)) for channel, ids in by_channel.items())))
     ).rowcount or 0
     outbox.drop_unused_attachments(session)  # the charts of those messages
-    digest_requests.forget_campaign(session, campaign_id)  # they name organizers' chats
     if kept:
         session.execute(update(Person).where(Person.id.in_(kept), Person.current_campaign == campaign_id)
                         .values(current_campaign=None))

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import SQLModel, func, select
 from typer.testing import CliRunner
 
@@ -155,6 +156,8 @@ def test_purge_leaves_no_chat_id_of_the_campaign_and_verify_ok(engine):
         assert where_found(engine, chat), chat
     assert ("campaign", "source") in where_found(engine, ORG_FILE)
 
+    with session_scope(engine) as s:  # the charts were last named long ago
+        s.execute(update(Attachment).values(used_at=datetime.now(UTC) - timedelta(days=2)))
     # The scheduler's job purges it once its retention days have passed.
     assert purge_due(engine, finished + timedelta(days=29)) == 0
     assert purge_due(engine, finished + timedelta(days=30, minutes=1)) == 1

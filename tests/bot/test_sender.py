@@ -238,6 +238,29 @@ async def test_attachments_arrive_as_photo_and_document(db):
     assert statuses(db)["sent"] == 3
 
 
+async def test_a_picture_whose_bytes_are_gone_fails_with_a_reason_and_the_rest_arrive(db):
+    """Someone deleted an attachment by hand: its row fails saying why, nothing is sent
+    without its picture, and the chat's next message still goes out."""
+    from sqlalchemy import delete
+
+    from storage.models import Attachment, Outbox
+
+    with server() as srv:
+        srv.user(511)
+        with session_scope(db) as s:
+            gone = outbox.enqueue(s, 511, "digest", "图表", attachment=PNG, filename="c.png").id
+            outbox.enqueue(s, 511, "notice", "下一条")
+        with session_scope(db) as s:
+            s.execute(delete(Attachment))
+        async with aiogram_transport(srv) as transport:
+            await asyncio.wait_for(Sender(db, transport, poll_interval=0.1).drain(), 20)
+        assert [m.text for m in srv.user(511).messages()] == ["下一条"]
+    with session_scope(db) as s:
+        row = s.get(Outbox, gone)
+        assert (row.status, row.error) == ("failed", "its attachment is missing")
+    assert statuses(db)["sent"] == 1
+
+
 async def test_bad_requests_fail_and_transient_errors_are_retried(db):
     class Flaky:
         """The real transport, but the first send to chat 602 hits a network error."""

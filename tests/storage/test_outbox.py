@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from flows.messages import Button
@@ -290,10 +290,12 @@ def test_a_chart_for_many_chats_is_stored_once_and_goes_when_no_row_names_it(eng
                                            (hashlib.sha256(other).hexdigest(), len(other))])
     with session_scope(engine) as s:
         assert all(outbox.attachment_data(s, r) == chart for r in rows)
+        later = utcnow() + outbox.UNUSED_FOR + timedelta(minutes=1)
         s.execute(delete(Outbox).where(Outbox.id.in_(rows[1:])))
-        assert outbox.drop_unused_attachments(s) == 0  # one row still names the chart
+        assert outbox.drop_unused_attachments(s, later) == 0  # one row still names the chart
         s.execute(delete(Outbox).where(Outbox.id == rows[0]))
-        assert outbox.drop_unused_attachments(s) == 1
+        assert outbox.drop_unused_attachments(s) == 0  # named a moment ago: may be named again
+        assert outbox.drop_unused_attachments(s, later) == 1
     assert _attachments(engine) == [(hashlib.sha256(other).hexdigest(), len(other))]
     with session_scope(engine) as s:
         assert outbox.attachment_data(s, kept) == other
@@ -323,3 +325,33 @@ def test_concurrent_enqueues_of_one_chart_store_it_once_and_both_rows(engine):
     with session_scope(engine) as s:
         assert outbox.attachment_data(s, first) == chart == outbox.attachment_data(s, result["row"])
 
+
+
+def test_a_chart_named_again_while_it_is_dropped_is_kept(engine):
+    """A purge drops unused charts while a digest worker names one of them again (the
+    results of a closed campaign do not change: the same bytes). The purge cannot see the
+    worker's uncommitted row; the chart must survive it."""
+    chart = b"\x89PNG" + b"4" * 5000
+    with session_scope(engine) as s:
+        old = outbox.enqueue(s, 7, "digest", "图", attachment=chart).id
+    with session_scope(engine) as s:  # its message is purged, and it was last named long ago
+        s.execute(delete(Outbox).where(Outbox.id == old))
+        s.execute(update(Attachment).values(used_at=utcnow() - timedelta(days=2)))
+    result: dict[str, object] = {}
+
+    def purge() -> None:
+        try:
+            with session_scope(engine) as s:
+                result["dropped"] = outbox.drop_unused_attachments(s)
+        except BaseException as exc:  # noqa: BLE001
+            result["error"] = exc
+
+    with session_scope(engine) as s:
+        again = outbox.enqueue(s, 8, "digest", "图", attachment=chart).id
+        t = threading.Thread(target=purge)
+        t.start()
+        t.join(0.5)  # it waits for us (SQLite: the write lock; PostgreSQL: the chart's row)
+    t.join(30)
+    assert "error" not in result and result["dropped"] == 0
+    with session_scope(engine) as s:
+        assert outbox.attachment_data(s, again) == chart

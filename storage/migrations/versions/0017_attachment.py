@@ -9,14 +9,13 @@ the claim never reads a chat's sent history either.
 
 Revision ID: 0017
 Revises: 0016
-Create Date: 2026-12-01
+Create Date: 2026-12-03
 """
 import hashlib
 
 import sqlalchemy as sa
 from alembic import op
 
-from storage.types import AwareDateTime
 
 
 revision = '0017'
@@ -31,27 +30,27 @@ def upgrade() -> None:
     op.create_table('attachment',
                     sa.Column('sha256', sa.String(length=64), nullable=False),
                     sa.Column('data', sa.LargeBinary(), nullable=False),
-                    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+                    sa.Column('used_at', sa.DateTime(timezone=True), nullable=False),
                     sa.PrimaryKeyConstraint('sha256'))
     with op.batch_alter_table('outbox') as batch_op:
         batch_op.add_column(sa.Column('attachment_sha256', sa.String(length=64), nullable=True))
     bind = op.get_bind()
     outbox = sa.table('outbox', sa.column('id', sa.Integer), sa.column('attachment', sa.LargeBinary),
-                      sa.column('attachment_sha256', sa.String), sa.column('created_at', AwareDateTime()))
-    attachment = sa.table('attachment', sa.column('sha256', sa.String), sa.column('data', sa.LargeBinary),
-                          sa.column('created_at', AwareDateTime()))
+                      sa.column('attachment_sha256', sa.String))
     seen: set[str] = set()
     last = 0
     while True:  # in batches: an outbox may hold many charts
-        rows = bind.execute(sa.select(outbox.c.id, outbox.c.attachment, outbox.c.created_at)
+        rows = bind.execute(sa.select(outbox.c.id, outbox.c.attachment)
                             .where(outbox.c.id > last, outbox.c.attachment.is_not(None))
                             .order_by(outbox.c.id).limit(BATCH)).all()
         if not rows:
             break
-        for row_id, data, created in rows:
+        for row_id, data in rows:
             digest = hashlib.sha256(data).hexdigest()
-            if digest not in seen:
-                bind.execute(attachment.insert().values(sha256=digest, data=data, created_at=created))
+            if digest not in seen:  # the row's own time, copied in SQL (no type of ours here)
+                bind.execute(sa.text("INSERT INTO attachment (sha256, data, used_at) "
+                                     "SELECT :sha, attachment, created_at FROM outbox WHERE id = :id"),
+                             {"sha": digest, "id": row_id})
                 seen.add(digest)
             bind.execute(outbox.update().where(outbox.c.id == row_id).values(attachment_sha256=digest))
         last = rows[-1][0]
