@@ -14,6 +14,7 @@ from bot.cli import app
 from bot.service import Incoming, Service
 from flows import sampling
 from bot.settings import get_settings
+from tests.cli_env import example
 from storage.db import make_engine, session_scope
 from storage.models import Link, Outbox
 from sqlmodel import select
@@ -29,7 +30,7 @@ def cli(tmp_path, monkeypatch):
     get_settings.cache_clear()
     runner = CliRunner()
     assert runner.invoke(app, ["migrate"]).exit_code == 0
-    assert runner.invoke(app, ["campaign", "load", str(EXAMPLES / "county-2026.yaml")]).exit_code == 0
+    assert runner.invoke(app, ["campaign", "load", str(example(tmp_path))]).exit_code == 0
     yield runner
     get_settings.cache_clear()
 
