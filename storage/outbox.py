@@ -23,7 +23,7 @@ Life of a row::
   SQLite every transaction is ``BEGIN IMMEDIATE``, so claims are serialized anyway.
 * A picture's or file's bytes are stored once per content in ``attachment`` (a digest's
   chart goes to every organizer), the row naming them by SHA-256; a purge drops the ones
-  no row names any more (``drop_unused_attachments``).
+  no row has named for an hour (``drop_unused_attachments``).
 * ``mark_sending`` is committed on its own, immediately before the row's single HTTP
   call, and only succeeds if the row is still claimed by this worker.
 
