@@ -161,7 +161,7 @@ class BotRuntime:
         self.username = me.username
         bot = self._bot
         self._delete_webhook = bot.delete_webhook
-        return (a.make_feed(self._dp, bot), a.make_fetch(self.transport),
+        return (a.make_feed(self._dp, bot, self.service, self.transport), a.make_fetch(self.transport),
                 lambda **kw: bot.set_webhook(allowed_updates=a.ALLOWED_UPDATES, **kw))
 
     async def _start_ptb(self):  # noqa: ANN202

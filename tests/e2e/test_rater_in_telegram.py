@@ -127,3 +127,31 @@ async def test_commands_menu_in_both_languages(api_server, running_bot):
     en = {c["command"]: c["description"] for c in api_server.commands("en")}
     assert {"start", "help", "resume", "lang", "cancel", "stop"} <= set(zh)
     assert en["resume"] == "Continue where you left off"
+
+
+async def test_a_tap_or_command_in_a_group_gets_one_short_answer_and_stores_nothing(
+        engine, api_server, running_bot, loaded):
+    """Evaluations are private: a button pressed or a command sent in a group is answered
+    with where to go; nobody is enrolled and nothing is stored."""
+    _, token = loaded
+    group = {"id": -100_777, "type": "supergroup", "title": "机关群"}
+    api_server.state.ensure_chat(group["id"], type="supergroup", title=group["title"])
+    member = {"id": 9010, "is_bot": False, "first_name": "G", "language_code": "zh"}
+    query = api_server.state.new_callback_query(9010, group["id"], 5, "q:a:1")
+    api_server.inject_update({"callback_query": {
+        "id": query.id, "from": member, "chat_instance": "g", "data": "q:a:1",
+        "message": {"message_id": 5, "date": 1_700_000_000, "chat": group, "text": "card"}}})
+    api_server.inject_update({"message": {
+        "message_id": 6, "date": 1_700_000_000, "chat": group, "from": member, "text": f"/start {token}",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}})
+    await api_server.wait_idle_async(T)
+    for _ in range(100):  # the command's answer comes after the tap's
+        sent = [c for c in api_server.calls_of("sendMessage") if str(c.params.get("chat_id")) == str(group["id"])]
+        if sent:
+            break
+        await asyncio.sleep(0.05)
+    answers = [a for a in api_server.callback_answers if a.query_id == query.id]
+    assert len(answers) == 1 and "私聊" in answers[0].text
+    assert len(sent) == 1 and "私聊" in sent[0].params["text"]
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Person)).one() == 0
