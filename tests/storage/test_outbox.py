@@ -27,6 +27,29 @@ def _enqueue(engine, n, chats=None, **kw):
         return [outbox.enqueue(s, 1000 + i % chats, "notice", f"message {i}", **kw).id for i in range(n)]
 
 
+def _while_open(engine, mine, theirs):  # noqa: ANN001, ANN202
+    """``mine(session)`` in a transaction held open while ``theirs(session)`` begins its own
+    on another thread and has to wait for it (SQLite: the write lock; PostgreSQL: a key or
+    row). Both results; the other thread's error fails the test."""
+    other: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            with session_scope(engine) as s:
+                other["result"] = theirs(s)
+        except BaseException as exc:  # noqa: BLE001
+            other["error"] = exc
+
+    with session_scope(engine) as s:
+        result = mine(s)
+        t = threading.Thread(target=run)
+        t.start()
+        t.join(0.5)  # it reaches the lock we hold
+    t.join(30)
+    assert "error" not in other, other.get("error")
+    return result, other["result"]
+
+
 def _statuses(engine):
     with session_scope(engine) as s:
         return {r.id: r.status for r in s.exec(select(Outbox))}
@@ -69,23 +92,13 @@ def test_concurrent_enqueues_of_one_key_create_one_row(engine):
     """Two transactions enqueue the same key at once: the second one's check cannot see the
     first's uncommitted row (PostgreSQL), so the unique constraint decides, inside a
     savepoint: the second enqueue returns None and its transaction's other changes commit."""
-    result: dict[str, object] = {}
+    def second(s):  # noqa: ANN001, ANN202
+        people.get_or_create_person(s, 8)
+        return outbox.enqueue(s, 7, "digest", "digest", dedupe_key="digest:w1")
 
-    def second() -> None:
-        try:
-            with session_scope(engine) as s:
-                people.get_or_create_person(s, 8)
-                result["row"] = outbox.enqueue(s, 7, "digest", "digest", dedupe_key="digest:w1")
-        except BaseException as exc:  # noqa: BLE001
-            result["error"] = exc
-
-    with session_scope(engine) as s:
-        first = outbox.enqueue(s, 7, "digest", "digest", dedupe_key="digest:w1")
-        t = threading.Thread(target=second)
-        t.start()
-        t.join(0.5)  # waits for our lock (SQLite: the write lock; PostgreSQL: the key)
-    t.join(30)
-    assert "error" not in result and first is not None and result["row"] is None
+    first, row = _while_open(engine, lambda s: outbox.enqueue(s, 7, "digest", "digest", dedupe_key="digest:w1"),
+                             second)
+    assert first is not None and row is None
     with session_scope(engine) as s:
         assert people.find_person(s, 8) is not None
         assert len(s.exec(select(Outbox)).all()) == 1
@@ -305,25 +318,11 @@ def test_concurrent_enqueues_of_one_chart_store_it_once_and_both_rows(engine):
     """Two organizers' digests with the same chart in two transactions at once: the second
     cannot see the first's uncommitted bytes (PostgreSQL); both rows are kept."""
     chart = b"\x89PNG" + b"3" * 5000
-    result: dict[str, object] = {}
-
-    def second() -> None:
-        try:
-            with session_scope(engine) as s:
-                result["row"] = outbox.enqueue(s, 8, "digest", "图", attachment=chart).id
-        except BaseException as exc:  # noqa: BLE001
-            result["error"] = exc
-
-    with session_scope(engine) as s:
-        first = outbox.enqueue(s, 7, "digest", "图", attachment=chart).id
-        t = threading.Thread(target=second)
-        t.start()
-        t.join(0.5)  # waits for our lock (SQLite: the write lock; PostgreSQL: the key)
-    t.join(30)
-    assert "error" not in result
+    first, second = _while_open(engine, lambda s: outbox.enqueue(s, 7, "digest", "图", attachment=chart).id,
+                                lambda s: outbox.enqueue(s, 8, "digest", "图", attachment=chart).id)
     assert _attachments(engine) == [(hashlib.sha256(chart).hexdigest(), len(chart))]
     with session_scope(engine) as s:
-        assert outbox.attachment_data(s, first) == chart == outbox.attachment_data(s, result["row"])
+        assert outbox.attachment_data(s, first) == chart == outbox.attachment_data(s, second)
 
 
 
@@ -337,21 +336,9 @@ def test_a_chart_named_again_while_it_is_dropped_is_kept(engine):
     with session_scope(engine) as s:  # its message is purged, and it was last named long ago
         s.execute(delete(Outbox).where(Outbox.id == old))
         s.execute(update(Attachment).values(used_at=utcnow() - timedelta(days=2)))
-    result: dict[str, object] = {}
-
-    def purge() -> None:
-        try:
-            with session_scope(engine) as s:
-                result["dropped"] = outbox.drop_unused_attachments(s)
-        except BaseException as exc:  # noqa: BLE001
-            result["error"] = exc
-
-    with session_scope(engine) as s:
-        again = outbox.enqueue(s, 8, "digest", "图", attachment=chart).id
-        t = threading.Thread(target=purge)
-        t.start()
-        t.join(0.5)  # it waits for us (SQLite: the write lock; PostgreSQL: the chart's row)
-    t.join(30)
-    assert "error" not in result and result["dropped"] == 0
+    # the purge waits for us (SQLite: the write lock; PostgreSQL: the chart's row)
+    again, dropped = _while_open(engine, lambda s: outbox.enqueue(s, 8, "digest", "图", attachment=chart).id,
+                                 outbox.drop_unused_attachments)
+    assert dropped == 0
     with session_scope(engine) as s:
         assert outbox.attachment_data(s, again) == chart
