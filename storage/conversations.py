@@ -21,8 +21,10 @@ def load(session: Session, person_id: int, campaign_id: str, flow: str) -> Conve
 
 
 def save(session: Session, person_id: int, campaign_id: str, flow: str, state: dict,
-         cards: dict | None = None, conv: Conversation | None = None) -> Conversation:
-    """Store the state; pass ``conv`` when it is already loaded (saves a query)."""
+         cards: dict | None = None, conv: Conversation | None = None, new: bool = False) -> Conversation:
+    """Store the state; pass ``conv`` when it is already loaded, or ``new`` when the caller
+    found none in this transaction (each saves a query; a conversation created meanwhile
+    would still be refused by the unique constraint)."""
     if conv is not None and conv.id is not None:
         # One UPDATE statement, without the ORM's unit of work (the hot path of a tap).
         params = {"conv_id": conv.id, "state": state, "updated_at": utcnow()}
@@ -32,7 +34,7 @@ def save(session: Session, person_id: int, campaign_id: str, flow: str, state: d
             session.connection().execute(_UPDATE_STATE_CARDS, {**params, "cards": cards})
         session.expire(conv)  # reread if anyone looks at it again in this transaction
         return conv
-    if conv is None:
+    if conv is None and not new:
         conv = load(session, person_id, campaign_id, flow)
     if conv is None:
         conv = Conversation(person_id=person_id, campaign_id=campaign_id, flow=flow, state=state, cards=cards or {})

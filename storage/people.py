@@ -36,9 +36,11 @@ def membership(session: Session, campaign_id: str, person_id: int) -> Membership
 
 
 def enrol(session: Session, campaign_id: str, person: Person, group_key: str,
-          unit: str | None = None, status: str = MemberStatus.ENROLLED) -> Membership:
-    """Put a person in a rater group; a person belongs to at most one group per campaign."""
-    existing = membership(session, campaign_id, person.id)
+          unit: str | None = None, status: str = MemberStatus.ENROLLED, new: bool = False) -> Membership:
+    """Put a person in a rater group; a person belongs to at most one group per campaign.
+    ``new``: the caller found no membership in this transaction (saves a query; the unique
+    constraint still refuses a second one)."""
+    existing = None if new else membership(session, campaign_id, person.id)
     if existing is not None:
         if existing.group_key != group_key:
             raise AlreadyEnrolled(existing.group_key)

@@ -47,7 +47,7 @@ def check_draw(s: Session, campaign_id: str, member_id: int | None) -> fe.Draw:
 def check_context(svc: Service, s: Session, person: Person, campaign: Campaign, member: Membership | None,
                   code: Link | None = None) -> fe.Ctx:
     now = svc.clock()
-    row = campaigns.phase_row(s, campaign.id)
+    row = svc.phase_row(s, person, campaign.id)  # as read with the person's context, if it was
     return fe.Ctx(campaign=campaign, locale=person.locale, now=now, phase=campaigns.phase(row, now),
                   phase_notice=svc.phase_notice(campaign, row, person.locale), member=member_view(member),
                   draw=check_draw(s, campaign.id, member.id if member is not None else None),
@@ -99,7 +99,8 @@ def _member(target: Target) -> Membership:
 
 @effects.applies(fe.Enrol)
 def _enrol(s: Session, eff: fe.Enrol, target: Target, **_: object) -> None:
-    m = people.enrol(s, target.campaign.id, target.person, eff.group_key, unit=eff.unit)
+    # Enrol is stepped only for a person without a membership (read in this transaction)
+    m = people.enrol(s, target.campaign.id, target.person, eff.group_key, unit=eff.unit, new=target.member is None)
     m.consented = False
     m.only_evaluee = eff.only_evaluee
     s.add(m)

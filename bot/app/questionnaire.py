@@ -93,7 +93,8 @@ def step(svc: Service, s: Session, person: Person, member: Membership, campaign:
     cards = svc.cards(person, campaign.id, conv.cards if conv else {})
 
     def save(new_state: dict, new_cards: dict[str, int]) -> None:
-        saved = conversations.save(s, person.id, campaign.id, QUESTIONNAIRE, new_state, new_cards, conv=conv)
+        saved = conversations.save(s, person.id, campaign.id, QUESTIONNAIRE, new_state, new_cards, conv=conv,
+                                   new=conv is None)  # svc.conversation just found none
         if conv is None:
             svc.loaded_conversation(s, person, campaign.id, saved)  # a second step in this transaction finds it
 
