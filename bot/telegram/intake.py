@@ -51,7 +51,7 @@ WEBHOOK_TRIES = 3  # tries within one webhook request before answering 503
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 REPLAY_EVERY = 3.0  # seconds between looks for parked updates to replay
 BATCH = 100  # getUpdates limit
-WARN_TRIES = 3  # sends of a flood warning that meets Telegram's flood limit (each after its retry_after)
+WARN_PATIENCE = 60.0  # seconds in all a flood warning waits out Telegram's flood limit (each retry_after)
 
 
 @dataclass
@@ -152,17 +152,24 @@ class Intake:
 
     async def _warn(self, update: dict) -> None:
         # The warning often meets Telegram's per-chat limit, hit by the answers to the
-        # flood's first updates: it waits its turn (a few times) instead of being lost.
-        for _ in range(WARN_TRIES):
+        # flood's first updates, which may win the chat's next slots again and again
+        # (three short waits were lost that way on a loaded machine): it waits its turn,
+        # up to WARN_PATIENCE in all, instead of being lost.
+        waited = 0.0
+        while True:
             try:
                 await self.warn(update)
                 return
             except RetryAfter as exc:
-                await asyncio.sleep(min(float(exc.retry_after), 30.0))
+                pause = min(max(float(exc.retry_after), 0.1), 30.0)
+                if waited + pause > WARN_PATIENCE:
+                    break
+                waited += pause
+                await asyncio.sleep(pause)
             except Exception as exc:  # noqa: BLE001 — the flooder may have blocked us meanwhile
                 log.info("flood warning not sent: %s", type(exc).__name__)
                 return
-        log.info("flood warning not sent: still rate-limited")
+        log.info("flood warning not sent: still rate-limited after %.0f s", waited)
 
     async def _try(self, update: dict) -> BaseException | None:
         receipt = Receipt()

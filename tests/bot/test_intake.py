@@ -85,3 +85,45 @@ async def test_a_flood_warning_that_meets_telegrams_limit_waits_its_turn():
     assert sent == [intake.flood.backlog] and not refusals
     await asyncio.sleep(0.3)
     assert len(sent) == 1
+
+
+async def _flood_with_refusals(refusals) -> list[int]:  # noqa: ANN001
+    """40 messages from one chat; the warning's sends are refused with ``refusals`` first.
+    The update ids the warning went out for, after up to 3 s."""
+    import asyncio
+
+    sent: list[int] = []
+
+    async def warn(update: dict) -> None:
+        if refusals:
+            raise refusals.pop(0)
+        sent.append(update["update_id"])
+
+    intake = Intake(engine=make_engine("sqlite://"), feed=None, warn=warn)
+    for i in range(40):
+        intake.arrive({"update_id": i, "message": {"chat": {"id": 602}, "text": f"spam {i}"}})
+    for _ in range(60):
+        if sent:
+            break
+        await asyncio.sleep(0.05)
+    return sent
+
+
+async def test_a_flood_warning_outlasts_many_short_refusals():
+    """The flood's first answers may win the chat's next slot again and again (seen on a
+    loaded machine: three 1 s waits, all lost): the warning keeps its turn."""
+    from bot.channel import RetryAfter
+
+    refusals = [RetryAfter(0.1) for _ in range(8)]
+    assert await _flood_with_refusals(refusals) == [20] and not refusals
+
+
+async def test_a_flood_warning_gives_up_after_its_patience(monkeypatch, caplog):
+    from bot.channel import RetryAfter
+
+    monkeypatch.setattr(intake_module, "WARN_PATIENCE", 0.5)
+    refusals = [RetryAfter(0.2) for _ in range(20)]
+    with caplog.at_level("INFO", logger="bot.telegram.intake"):
+        assert await _flood_with_refusals(refusals) == []
+    assert len(refusals) == 20 - 3  # refused at 0, 0.2 and 0.4 s; a fourth wait would pass 0.5 s
+    assert "flood warning not sent: still rate-limited" in caplog.text
