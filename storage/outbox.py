@@ -62,6 +62,10 @@ ACTIVE = ("pending", "claimed", "sending")
 KINDS = ("invitation", "reminder", "digest", "feedback", "notice")
 ATTACHMENT_KINDS = ("photo", "document")
 ERROR_MAX = 200
+# Other rows of the same chat, in the queue-head checks. Built once: an alias copies the
+# table's columns, and one per sender poll was cyclic garbage the process kept growing on.
+_EARLIER = aliased(Outbox, name="earlier")
+_BUSY = aliased(Outbox, name="busy")
 
 
 def _short(error: str | None) -> str | None:
@@ -207,7 +211,7 @@ def claim(session: Session, worker: str, limit: int, now: datetime | None = None
     if limit <= 0:
         return []
     now = now or utcnow()
-    earlier = aliased(Outbox)
+    earlier = _EARLIER
     blocked = (select(earlier.id)
                .where(earlier.channel == Outbox.channel, earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
                       earlier.status.in_(ACTIVE))
@@ -326,7 +330,7 @@ def outstanding(session: Session, channel: str = CHANNEL_DEFAULT) -> tuple[int, 
     """Pending rows of ``channel`` a sender could eventually claim (their chat has no row
     claimed or being sent by someone), and when the first of them falls due (the earliest
     ``not_before`` among the heads of the chats' queues)."""
-    busy = aliased(Outbox)
+    busy = _BUSY
     in_hand = (select(busy.id)
                .where(busy.channel == Outbox.channel, busy.chat_id == Outbox.chat_id,
                       busy.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING)))
@@ -335,7 +339,7 @@ def outstanding(session: Session, channel: str = CHANNEL_DEFAULT) -> tuple[int, 
         Outbox.channel == channel, Outbox.status == OutboxStatus.PENDING, ~in_hand)).scalar_one()
     if not n:
         return 0, None
-    earlier = aliased(Outbox)
+    earlier = _EARLIER
     behind = (select(earlier.id)
               .where(earlier.channel == Outbox.channel, earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
                      earlier.status.in_(ACTIVE))
