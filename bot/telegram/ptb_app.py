@@ -192,7 +192,7 @@ def make_application(service: Service, token: str, api_base: str | None = None) 
     # Replies of many chats go out at once: PTB's default pool of one connection made
     # every Bot API call wait for the previous one.
     builder = (ApplicationBuilder().token(token).request(_Request(connection_pool_size=64, pool_timeout=30.0))
-               .get_updates_request(_Request()))
+               .get_updates_request(_Request(connection_pool_size=1)))
     if api_base:
         builder = builder.base_url(api_base.rstrip("/") + "/bot").base_file_url(api_base.rstrip("/") + "/file/bot")
     app = builder.build()
