@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from datetime import timedelta
 
 from devtools.devserver import BotAPIServer
 from bot.service import Service
 from bot.telegram.ptb_app import make_application, make_fetch
 from storage import outbox
 from storage.db import make_engine, session_scope
+from storage.models import utcnow
 
 
 @contextlib.contextmanager
@@ -55,12 +57,13 @@ def test_the_senders_polls_leave_no_table_copies_behind(engine):
     with session_scope(engine) as s:
         outbox.enqueue(s, 601, "notice", "一")
         outbox.enqueue(s, 601, "notice", "二")  # behind the first: not claimable yet
+        outbox.enqueue(s, 602, "notice", "三", not_before=utcnow() + timedelta(hours=1))  # due later
     with collector_off():
         before = alive("sqlalchemy", "AliasedClass")
         for _ in range(20):
             with session_scope(engine) as s:
                 claimed = outbox.claim(s, "w", 10)
                 assert [r.text for r in claimed] in (["一"], [])
-                assert outbox.outstanding(s)[0] == 0
+                assert outbox.outstanding(s)[0] == 1  # chat 602's, once due
         left = alive("sqlalchemy", "AliasedClass") - before
     assert left == 0
