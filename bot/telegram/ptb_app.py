@@ -189,8 +189,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def make_application(service: Service, token: str, api_base: str | None = None) -> Application:
-    # Replies of many chats go out at once: PTB's default pool of one connection made
-    # every Bot API call wait for the previous one.
+    # Replies of many chats go out at once (older PTBs gave one connection: every call
+    # waited for the previous one); getUpdates is one long poll at a time.
     builder = (ApplicationBuilder().token(token).request(_Request(connection_pool_size=64, pool_timeout=30.0))
                .get_updates_request(_Request(connection_pool_size=1)))
     if api_base:
